@@ -1,0 +1,54 @@
+package dev.dedup.core.autoconfigure;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.InMemoryDedupStore;
+
+/**
+ * The engine, key rules and the store fallback. Store modules (Redis, …) run before this one and
+ * contribute a {@link DedupStore} bean when they apply; this class only fills the gap.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(DedupProperties.class)
+public class DedupAutoConfiguration {
+
+	private static final Logger log = LoggerFactory.getLogger(DedupAutoConfiguration.class);
+
+	@Bean
+	@ConditionalOnMissingBean
+	DedupStore dedupStore(DedupProperties properties) {
+		DedupProperties.StoreType store = properties.getStore();
+		if (store == DedupProperties.StoreType.REDIS) {
+			throw new IllegalStateException("dedup.store=redis, but no Redis store could be created: add "
+					+ "dev.dedup:dedup-store-redis and spring-boot-starter-data-redis, and configure "
+					+ "spring.data.redis.* so that a RedisConnectionFactory bean exists");
+		}
+		if (store == null) {
+			log.warn("No dedup store configured and no RedisConnectionFactory found: using the in-memory store. "
+					+ "It is not shared between instances and forgets everything on restart; set dedup.store "
+					+ "(redis) for production, or dedup.store=memory to silence this warning.");
+		}
+		return new InMemoryDedupStore();
+	}
+
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	DedupEngine dedupEngine(DedupStore dedupStore, DedupProperties properties) {
+		return new DedupEngine(dedupStore, properties.getOnStoreFailure());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	DedupKeys dedupKeys(DedupStore dedupStore, DedupProperties properties) {
+		return new DedupKeys(properties.getKeyPrefix(), dedupStore.maxKeyLength());
+	}
+
+}

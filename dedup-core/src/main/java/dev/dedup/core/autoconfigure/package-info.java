@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.core.autoconfigure;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,143 @@
+package dev.dedup.core.engine;
+
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.dedup.core.store.ClaimResult;
+
+/**
+ * One caller's claim on one key, as returned by {@link DedupEngine#claim}. An {@link ClaimStatus#ACQUIRED}
+ * claim renews its lease in the background until it is completed or released; exactly one of the two must
+ * follow. Closing a claim that is still open releases it.
+ */
+public final class Claim implements AutoCloseable {
+
+	private final DedupEngine engine;
+
+	private final String key;
+
+	private final String owner;
+
+	private final ClaimStatus status;
+
+	private final @Nullable ClaimResult storeAnswer;
+
+	private final AtomicBoolean open;
+
+	private final AtomicBoolean leaseLost = new AtomicBoolean();
+
+	private volatile @Nullable ScheduledFuture<?> renewal;
+
+	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer) {
+		this.engine = engine;
+		this.key = key;
+		this.owner = owner;
+		this.status = status;
+		this.storeAnswer = storeAnswer;
+		this.open = new AtomicBoolean(status == ClaimStatus.ACQUIRED);
+	}
+
+	public String key() {
+		return this.key;
+	}
+
+	/** The random owner id this claim wrote; other claims cannot change an entry carrying it. */
+	public String owner() {
+		return this.owner;
+	}
+
+	public ClaimStatus status() {
+		return this.status;
+	}
+
+	/** For {@link ClaimStatus#IN_PROGRESS}: how long the other owner's lease still runs, if the store knows. */
+	public Duration remainingLease() {
+		return this.storeAnswer == null ? Duration.ZERO : this.storeAnswer.remainingLease();
+	}
+
+	/** For {@link ClaimStatus#DUPLICATE}: the result stored by the first run, if any. */
+	public byte @Nullable [] storedResult() {
+		return this.storeAnswer == null ? null : this.storeAnswer.result();
+	}
+
+	/** Whether a renewal found that the lease had been taken over while the work ran. */
+	public boolean isLeaseLost() {
+		return this.leaseLost.get();
+	}
+
+	/** Whether this claim still holds its key (acquired, and neither completed nor released). */
+	public boolean isOpen() {
+		return this.open.get();
+	}
+
+	/**
+	 * Mark the work done: the key becomes CONSUMED for {@code retention}. A no-op for a bypassed claim.
+	 * @return true if the key is now CONSUMED (or the claim was bypassed); false if the lease was lost to
+	 * another owner, whose entry is left alone
+	 * @throws dev.dedup.core.store.DedupStoreException if the store stayed unreachable through the retries
+	 * @throws IllegalStateException if this claim did not acquire the key, or was already closed
+	 */
+	public boolean complete(Duration retention) {
+		return complete(retention, null);
+	}
+
+	/** As {@link #complete(Duration)}, storing {@code result} with the CONSUMED entry. */
+	public boolean complete(Duration retention, byte @Nullable [] result) {
+		if (this.status == ClaimStatus.BYPASSED) {
+			return true;
+		}
+		closeOrFail("complete");
+		return this.engine.complete(this, retention, result);
+	}
+
+	/**
+	 * Give the key up after failed work, so a redelivery can claim it at once. A no-op for a claim that did
+	 * not acquire the key or was already closed: a claim never deletes an entry it does not own.
+	 * @return true if the entry was deleted
+	 */
+	public boolean release() {
+		if (!this.open.compareAndSet(true, false)) {
+			return false;
+		}
+		return this.engine.release(this);
+	}
+
+	@Override
+	public void close() {
+		release();
+	}
+
+	void startRenewal(ScheduledFuture<?> renewal) {
+		this.renewal = renewal;
+	}
+
+	void stopRenewal() {
+		ScheduledFuture<?> current = this.renewal;
+		if (current != null) {
+			current.cancel(false);
+		}
+	}
+
+	void markLeaseLost() {
+		this.leaseLost.set(true);
+	}
+
+	private void closeOrFail(String step) {
+		if (this.status != ClaimStatus.ACQUIRED) {
+			throw new IllegalStateException("Cannot " + step + " key '" + this.key + "': the claim was "
+					+ this.status + ", not ACQUIRED");
+		}
+		if (!this.open.compareAndSet(true, false)) {
+			throw new IllegalStateException("Cannot " + step + " key '" + this.key + "': the claim is closed");
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "Claim[" + this.key + ", " + this.status + "]";
+	}
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.core.engine;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,107 @@
+package dev.dedup.core.key;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Builds store keys as {@code {prefix}:{scope}:{id}}. The scope keeps consumers apart (a Kafka consumer
+ * group, an HTTP identity); the id names the message.
+ * <ul>
+ * <li>An empty id, or one with control characters (CR, LF, NUL, …), is refused with
+ * {@link InvalidMessageIdException}: such ids are almost always a producer bug, and they break logs and
+ * key layouts.</li>
+ * <li>A key longer than the store allows (in UTF-8 bytes) keeps its prefix and scope, and its id is
+ * replaced by {@code sha256:} and the hex SHA-256 of the id, so any id length works on any store.</li>
+ * </ul>
+ */
+public final class DedupKeys {
+
+	static final String HASHED_ID_PREFIX = "sha256:";
+
+	private static final int HASHED_ID_LENGTH = HASHED_ID_PREFIX.length() + 64;
+
+	private final String prefix;
+
+	private final int maxKeyLength;
+
+	public DedupKeys(String prefix, int maxKeyLength) {
+		if (prefix.isEmpty()) {
+			throw new IllegalArgumentException("The key prefix must not be empty");
+		}
+		checkNoControlCharacters("key prefix", prefix);
+		if (utf8Length(prefix) + 2 + HASHED_ID_LENGTH > maxKeyLength) {
+			throw new IllegalArgumentException("The key prefix '" + prefix + "' leaves no room for ids within "
+					+ maxKeyLength + " bytes");
+		}
+		this.prefix = prefix;
+		this.maxKeyLength = maxKeyLength;
+	}
+
+	public String prefix() {
+		return this.prefix;
+	}
+
+	/**
+	 * @param scope what keeps these ids apart from others (a consumer group, an identity); not empty
+	 * @param id the message id
+	 * @throws InvalidMessageIdException if the id or scope is empty or has control characters, or the scope
+	 * alone is too long for the store
+	 */
+	public String key(String scope, String id) {
+		if (id.isEmpty()) {
+			throw new InvalidMessageIdException("The message id is empty");
+		}
+		if (scope.isEmpty()) {
+			throw new InvalidMessageIdException("The key scope is empty");
+		}
+		checkNoControlCharacters("message id", id);
+		checkNoControlCharacters("key scope", scope);
+		String head = this.prefix + ':' + scope + ':';
+		int headLength = utf8Length(head);
+		if (headLength + utf8Length(id) <= this.maxKeyLength) {
+			return head + id;
+		}
+		if (headLength + HASHED_ID_LENGTH > this.maxKeyLength) {
+			throw new InvalidMessageIdException("The key scope '" + abbreviate(scope) + "' is too long for a "
+					+ this.maxKeyLength + "-byte key");
+		}
+		return head + HASHED_ID_PREFIX + sha256Hex(id);
+	}
+
+	private static void checkNoControlCharacters(String what, String value) {
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if (Character.isISOControl(c)) {
+				throw new InvalidMessageIdException(String.format("The %s '%s' has a control character (U+%04X) at "
+						+ "index %d; ids must be printable", what, abbreviate(printable(value)), (int) c, i));
+			}
+		}
+	}
+
+	private static String printable(String value) {
+		StringBuilder out = new StringBuilder(Math.min(value.length(), 80));
+		value.chars().limit(80).forEach(c -> out.append(Character.isISOControl(c) ? '?' : (char) c));
+		return out.toString();
+	}
+
+	private static String abbreviate(String value) {
+		return value.length() <= 64 ? value : value.substring(0, 64) + "…";
+	}
+
+	private static int utf8Length(String value) {
+		return value.getBytes(StandardCharsets.UTF_8).length;
+	}
+
+	static String sha256Hex(String value) {
+		try {
+			MessageDigest digest = MessageDigest.getInstance("SHA-256");
+			return HexFormat.of().formatHex(digest.digest(value.getBytes(StandardCharsets.UTF_8)));
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("SHA-256 is required of every JVM", ex);
+		}
+	}
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.core.key;
+
+import org.jspecify.annotations.NullMarked;

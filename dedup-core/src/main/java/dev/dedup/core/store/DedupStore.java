@@ -1,0 +1,83 @@
+package dev.dedup.core.store;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The key store SPI. Each method is one atomic step of the state machine; the
+ * {@link dev.dedup.core.engine.DedupEngine} decides which step to take. Expiry is measured on the store's
+ * own clock, never the caller's.
+ *
+ * <pre>
+ * entry for key              claim            complete        release   renew
+ * none, or expired           CONSUMING; ACQ.  false           false     false
+ * CONSUMING, same owner      IN_PROGRESS      CONSUMED; true  delete    extend; true
+ * CONSUMING, other owner     IN_PROGRESS      false           false     false
+ * CONSUMED, not expired      DUPLICATE        false           false     false
+ * </pre>
+ *
+ * Steps that change an entry check the owner (fencing): a caller whose lease ran out and was taken over
+ * can neither mark nor delete the new owner's entry. Every method throws {@link DedupStoreException} when
+ * the store cannot answer.
+ */
+public interface DedupStore {
+
+	/**
+	 * Claim {@code key} for {@code owner}: absent or expired → CONSUMING until now + lease.
+	 */
+	ClaimResult claim(String key, String owner, Duration lease);
+
+	/**
+	 * CONSUMING under {@code owner} → CONSUMED until now + retention, carrying {@code result}.
+	 * @return false if the entry is not CONSUMING under this owner (the lease was lost)
+	 */
+	boolean complete(String key, String owner, Duration retention, byte @Nullable [] result);
+
+	/**
+	 * CONSUMING under {@code owner} → deleted, so a redelivery may claim it at once.
+	 * @return false if the entry is not CONSUMING under this owner
+	 */
+	boolean release(String key, String owner);
+
+	/**
+	 * CONSUMING under {@code owner} → CONSUMING until now + lease.
+	 * @return false if the entry is not CONSUMING under this owner (the lease was lost)
+	 */
+	boolean renew(String key, String owner, Duration lease);
+
+	/**
+	 * Claim several keys for one owner; the answer has one result per key, in order, as if each key were
+	 * claimed in turn (a key repeated in the list answers IN_PROGRESS the second time). Stores that can
+	 * should do this in one round trip.
+	 */
+	default List<ClaimResult> claimAll(List<String> keys, String owner, Duration lease) {
+		List<ClaimResult> results = new ArrayList<>(keys.size());
+		for (String key : keys) {
+			results.add(claim(key, owner, lease));
+		}
+		return results;
+	}
+
+	/**
+	 * Complete several keys claimed by one owner, without results; one answer per key, in order.
+	 */
+	default List<Boolean> completeAll(List<String> keys, String owner, Duration retention) {
+		List<Boolean> results = new ArrayList<>(keys.size());
+		for (String key : keys) {
+			results.add(complete(key, owner, retention, null));
+		}
+		return results;
+	}
+
+	/**
+	 * The longest key, in UTF-8 bytes, this store accepts. Longer message ids are hashed by
+	 * {@link dev.dedup.core.key.DedupKeys}.
+	 */
+	default int maxKeyLength() {
+		return 512;
+	}
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.core.store;
+
+import org.jspecify.annotations.NullMarked;
