@@ -1,0 +1,141 @@
+package dev.dedup.kafka.autoconfigure;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import dev.dedup.kafka.listener.InProgressPolicy;
+import dev.dedup.kafka.listener.MissingIdPolicy;
+
+/**
+ * Kafka listener dedup ({@code dedup.kafka.*}). {@code @Deduplicate} overrides these per listener.
+ */
+@ConfigurationProperties("dedup.kafka")
+public class DedupKafkaProperties {
+
+	/**
+	 * Whether to deduplicate the listeners of Boot's kafkaListenerContainerFactory.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Where the message id comes from. Unset: 'expression' when id-expression is set, else 'header'. A
+	 * MessageIdResolver bean overrides this.
+	 */
+	private @Nullable IdSource idSource;
+
+	/**
+	 * Header carrying the message id (UTF-8), for id-source=header.
+	 */
+	private String idHeader = "dedup-id";
+
+	/**
+	 * SpEL over the record giving the message id, for id-source=expression, e.g. "header('order-id')" or
+	 * "value.orderId".
+	 */
+	private @Nullable String idExpression;
+
+	/**
+	 * What to do with a record without a usable id (absent, empty, control characters): 'offset' uses
+	 * topic-partition-offset as the id, 'reject' hands it to the error handler, 'skip' runs the handler
+	 * without dedup.
+	 */
+	private MissingIdPolicy missingId = MissingIdPolicy.OFFSET;
+
+	/**
+	 * How long a claim holds before another consumer may take the message over; renewed every third of it
+	 * while the handler runs, so it only needs to outlast a crash detection, not the handler.
+	 */
+	private Duration lease = Duration.ofSeconds(30);
+
+	/**
+	 * How long a processed id is remembered; a copy arriving later than this is processed again.
+	 */
+	private Duration retention = Duration.ofDays(7);
+
+	/**
+	 * What to do while another consumer is processing the same id: 'retry' redelivers it later (without
+	 * spending the error handler's retries), 'skip' acknowledges it without running the handler.
+	 */
+	private InProgressPolicy onInProgress = InProgressPolicy.RETRY;
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public @Nullable IdSource getIdSource() {
+		return this.idSource;
+	}
+
+	public void setIdSource(@Nullable IdSource idSource) {
+		this.idSource = idSource;
+	}
+
+	public String getIdHeader() {
+		return this.idHeader;
+	}
+
+	public void setIdHeader(String idHeader) {
+		this.idHeader = idHeader;
+	}
+
+	public @Nullable String getIdExpression() {
+		return this.idExpression;
+	}
+
+	public void setIdExpression(@Nullable String idExpression) {
+		this.idExpression = idExpression;
+	}
+
+	public MissingIdPolicy getMissingId() {
+		return this.missingId;
+	}
+
+	public void setMissingId(MissingIdPolicy missingId) {
+		this.missingId = missingId;
+	}
+
+	public Duration getLease() {
+		return this.lease;
+	}
+
+	public void setLease(Duration lease) {
+		this.lease = lease;
+	}
+
+	public Duration getRetention() {
+		return this.retention;
+	}
+
+	public void setRetention(Duration retention) {
+		this.retention = retention;
+	}
+
+	public InProgressPolicy getOnInProgress() {
+		return this.onInProgress;
+	}
+
+	public void setOnInProgress(InProgressPolicy onInProgress) {
+		this.onInProgress = onInProgress;
+	}
+
+	/** Built-in message id sources. */
+	public enum IdSource {
+
+		/** The header named by dedup.kafka.id-header. */
+		HEADER,
+
+		/** The record key. */
+		KEY,
+
+		/** The SpEL expression dedup.kafka.id-expression. */
+		EXPRESSION
+
+	}
+
+}

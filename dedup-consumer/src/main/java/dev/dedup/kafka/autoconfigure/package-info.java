@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.kafka.autoconfigure;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.kafka.id;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,86 @@
+package dev.dedup.kafka.listener;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.DirectFieldAccessor;
+import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
+import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.CompositeRecordInterceptor;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+/**
+ * Installs dedup on a listener container factory. The auto-configuration applies it to Boot's
+ * {@code kafkaListenerContainerFactory}; for a factory of your own, call it once, after setting your own
+ * interceptor and error handler:
+ *
+ * <pre>{@code
+ * @Bean
+ * ConcurrentKafkaListenerContainerFactory<String, String> ordersFactory(ConsumerFactory<String, String> cf,
+ *         DedupKafkaConfigurer dedup) {
+ *     var factory = new ConcurrentKafkaListenerContainerFactory<String, String>();
+ *     factory.setConsumerFactory(cf);
+ *     dedup.configure(factory);
+ *     return factory;
+ * }
+ * }</pre>
+ *
+ * It composes rather than displaces: an interceptor already on the factory keeps running after the dedup
+ * interceptor (which sees the raw record first, so a duplicate reaches neither the user's interceptor nor
+ * the listener), and the factory's error handler (or spring-kafka's default) is wrapped in a
+ * {@link DedupAwareErrorHandler}. Calling it twice on one factory changes nothing.
+ */
+public class DedupKafkaConfigurer {
+
+	private static final Logger log = LoggerFactory.getLogger(DedupKafkaConfigurer.class);
+
+	private final DedupRecordInterceptor<Object, Object> interceptor;
+
+	private final Supplier<CommonErrorHandler> defaultErrorHandler;
+
+	private final Set<Object> configured = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+
+	/**
+	 * @param interceptor the dedup interceptor, shared by every factory
+	 * @param defaultErrorHandler the error handler to wrap when the factory has none set
+	 */
+	public DedupKafkaConfigurer(DedupRecordInterceptor<Object, Object> interceptor,
+			Supplier<CommonErrorHandler> defaultErrorHandler) {
+		this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
+		this.defaultErrorHandler = Objects.requireNonNull(defaultErrorHandler, "defaultErrorHandler");
+	}
+
+	public DedupRecordInterceptor<Object, Object> interceptor() {
+		return this.interceptor;
+	}
+
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	public <K, V> void configure(AbstractKafkaListenerContainerFactory<?, K, V> factory) {
+		if (!this.configured.add(factory)) {
+			return;
+		}
+		RecordInterceptor<K, V> existing = factory.getRecordInterceptor();
+		RecordInterceptor<K, V> ours = (RecordInterceptor) this.interceptor;
+		factory.setRecordInterceptor(existing == null ? ours : new CompositeRecordInterceptor<>(ours, existing));
+		CommonErrorHandler current = currentErrorHandler(factory);
+		factory.setCommonErrorHandler(DedupAwareErrorHandler.wrap(current != null ? current
+				: this.defaultErrorHandler.get()));
+		if (Boolean.TRUE.equals(factory.isBatchListener())) {
+			log.warn("Factory {} makes batch listeners; dedup protects record listeners only, so its listeners "
+					+ "are NOT deduplicated", factory);
+		}
+	}
+
+	/** The factory offers no getter for its error handler; read the field it is kept in. */
+	private static @Nullable CommonErrorHandler currentErrorHandler(AbstractKafkaListenerContainerFactory<?, ?, ?> factory) {
+		Object handler = new DirectFieldAccessor(factory).getPropertyValue("commonErrorHandler");
+		return handler instanceof CommonErrorHandler commonErrorHandler ? commonErrorHandler : null;
+	}
+
+}

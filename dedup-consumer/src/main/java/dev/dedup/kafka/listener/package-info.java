@@ -1,0 +1,4 @@
+@NullMarked
+package dev.dedup.kafka.listener;
+
+import org.jspecify.annotations.NullMarked;
