@@ -77,7 +77,8 @@ public final class Claim implements AutoCloseable {
 	 * Mark the work done: the key becomes CONSUMED for {@code retention}. A no-op for a bypassed claim.
 	 * @return true if the key is now CONSUMED (or the claim was bypassed); false if the lease was lost to
 	 * another owner, whose entry is left alone
-	 * @throws dev.dedup.core.store.DedupStoreException if the store stayed unreachable through the retries
+	 * @throws dev.dedup.core.store.DedupStoreException if the store stayed unreachable through the retries;
+	 * the claim is closed then, and its CONSUMING entry expires with the lease
 	 * @throws IllegalStateException if this claim did not acquire the key, or was already closed
 	 */
 	public boolean complete(Duration retention) {
@@ -89,6 +90,7 @@ public final class Claim implements AutoCloseable {
 		if (this.status == ClaimStatus.BYPASSED) {
 			return true;
 		}
+		DedupEngine.requirePositive(retention, "retention"); // before closing, so a bad argument loses nothing
 		closeOrFail("complete");
 		return this.engine.complete(this, retention, result);
 	}

@@ -104,7 +104,6 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	boolean complete(Claim claim, Duration retention, byte @Nullable [] result) {
-		requirePositive(retention, "retention");
 		claim.stopRenewal();
 		for (int attempt = 0;; attempt++) {
 			try {
@@ -145,7 +144,8 @@ public final class DedupEngine implements AutoCloseable {
 			return;
 		}
 		try {
-			if (!this.store.renew(claim.key(), claim.owner(), lease)) {
+			// A renewal racing a completion sees the entry CONSUMED and answers false: not a lost lease.
+			if (!this.store.renew(claim.key(), claim.owner(), lease) && claim.isOpen()) {
 				claim.markLeaseLost();
 				claim.stopRenewal();
 				log.warn("Lease on '{}' was lost while the work ran (it expired and was taken over)", claim.key());
@@ -172,7 +172,7 @@ public final class DedupEngine implements AutoCloseable {
 		return Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
 	}
 
-	private static void requirePositive(Duration duration, String name) {
+	static void requirePositive(Duration duration, String name) {
 		if (duration.isNegative() || duration.isZero() || duration.toMillis() < 1) {
 			throw new IllegalArgumentException("The " + name + " must be at least 1ms, was " + duration);
 		}

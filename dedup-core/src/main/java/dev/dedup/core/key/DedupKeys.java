@@ -7,7 +7,8 @@ import java.util.HexFormat;
 
 /**
  * Builds store keys as {@code {prefix}:{scope}:{id}}. The scope keeps consumers apart (a Kafka consumer
- * group, an HTTP identity); the id names the message.
+ * group, an HTTP identity); the id names the message. A {@code :} or {@code %} in the scope is
+ * percent-encoded, so the scope always ends at the second colon.
  * <ul>
  * <li>An empty id, or one with control characters (CR, LF, NUL, …), is refused with
  * {@link InvalidMessageIdException}: such ids are almost always a producer bug, and they break logs and
@@ -58,7 +59,7 @@ public final class DedupKeys {
 		}
 		checkNoControlCharacters("message id", id);
 		checkNoControlCharacters("key scope", scope);
-		String head = this.prefix + ':' + scope + ':';
+		String head = this.prefix + ':' + escapeScope(scope) + ':';
 		int headLength = utf8Length(head);
 		if (headLength + utf8Length(id) <= this.maxKeyLength) {
 			return head + id;
@@ -77,7 +78,22 @@ public final class DedupKeys {
 				throw new InvalidMessageIdException(String.format("The %s '%s' has a control character (U+%04X) at "
 						+ "index %d; ids must be printable", what, abbreviate(printable(value)), (int) c, i));
 			}
+			// A lone surrogate encodes to '?' in UTF-8, so two different ids would share a key.
+			boolean paired = Character.isHighSurrogate(c) ? i + 1 < value.length()
+					&& Character.isLowSurrogate(value.charAt(++i)) : !Character.isLowSurrogate(c);
+			if (!paired) {
+				throw new InvalidMessageIdException(String.format("The %s '%s' has an unpaired UTF-16 surrogate "
+						+ "near index %d; ids must be well-formed text", what, abbreviate(printable(value)), i));
+			}
 		}
+	}
+
+	/** A ':' in the scope would make "a:b" + "c" and "a" + "b:c" the same key. */
+	private static String escapeScope(String scope) {
+		if (scope.indexOf(':') < 0 && scope.indexOf('%') < 0) {
+			return scope;
+		}
+		return scope.replace("%", "%25").replace(":", "%3A");
 	}
 
 	private static String printable(String value) {

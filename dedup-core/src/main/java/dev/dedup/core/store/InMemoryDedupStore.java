@@ -39,7 +39,7 @@ public final class InMemoryDedupStore implements DedupStore {
 				answer[0] = ClaimResult.acquired();
 				return Entry.consuming(owner, now.plus(lease));
 			}
-			answer[0] = current.consumed ? ClaimResult.duplicate(current.result)
+			answer[0] = current.consumed ? ClaimResult.duplicate(current.result == null ? null : current.result.clone())
 					: ClaimResult.inProgress(Duration.between(now, current.expiresAt));
 			return current;
 		});
