@@ -1,0 +1,113 @@
+package dev.dedup.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * Runs scripts on Lettuce's asynchronous API over the factory's (usually shared) connection: all calls are
+ * written before any reply is awaited, so a batch costs one round trip. Spring's own pipelining would open
+ * a dedicated connection per batch instead (a TCP and possibly TLS handshake each time, unless pooled).
+ * On a cluster connection Lettuce routes each call to the node of its key.
+ */
+final class LettuceScriptRunner implements ScriptRunner {
+
+	/** Lettuce times commands out itself; this only keeps a lost reply from blocking forever. */
+	private static final Duration GRACE = Duration.ofSeconds(1);
+
+	private final LettuceConnectionFactory factory;
+
+	private LettuceScriptRunner(LettuceConnectionFactory factory) {
+		this.factory = factory;
+	}
+
+	/** A runner for the factory, or null if it is not a Lettuce factory. */
+	static @Nullable LettuceScriptRunner forFactory(RedisConnectionFactory factory) {
+		return (factory instanceof LettuceConnectionFactory lettuce) ? new LettuceScriptRunner(lettuce) : null;
+	}
+
+	@Override
+	public List<@Nullable Object> run(String action, List<ScriptCall> calls) {
+		try (RedisConnection connection = this.factory.getConnection()) {
+			@SuppressWarnings("unchecked")
+			RedisClusterAsyncCommands<byte[], byte[]> redis = (RedisClusterAsyncCommands<byte[], byte[]>) connection
+				.getNativeConnection();
+			List<RedisFuture<Object>> replies = new ArrayList<>(calls.size());
+			for (ScriptCall call : calls) {
+				replies.add(redis.evalsha(call.script().sha1(), outputType(call), new byte[][] { call.key() },
+						call.args()));
+			}
+			@Nullable Object[] results = new Object[calls.size()];
+			List<Integer> unknownScript = new ArrayList<>();
+			for (int i = 0; i < calls.size(); i++) {
+				try {
+					results[i] = await(replies.get(i));
+				}
+				catch (ExecutionException ex) {
+					if (!ScriptRunner.isNoScript(ex.getCause())) {
+						throw ScriptRunner.failure(action, ex.getCause());
+					}
+					unknownScript.add(i);
+				}
+			}
+			if (!unknownScript.isEmpty()) {
+				// The server lost its script cache: send the text, which also caches it again, in one more trip.
+				List<RedisFuture<Object>> retried = new ArrayList<>(unknownScript.size());
+				for (int i : unknownScript) {
+					ScriptCall call = calls.get(i);
+					retried.add(redis.eval(call.script().body(), outputType(call), new byte[][] { call.key() },
+							call.args()));
+				}
+				for (int j = 0; j < retried.size(); j++) {
+					results[unknownScript.get(j)] = awaitOrFail(action, retried.get(j));
+				}
+			}
+			return Arrays.asList(results);
+		}
+		catch (DataAccessException | RedisException ex) {
+			throw ScriptRunner.failure(action, ex);
+		}
+		catch (TimeoutException ex) {
+			throw ScriptRunner.failure(action, new TimeoutException("no reply within the command timeout of "
+					+ this.factory.getTimeout() + " ms plus " + GRACE.toMillis() + " ms"));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw ScriptRunner.failure(action, ex);
+		}
+	}
+
+	private @Nullable Object awaitOrFail(String action, Future<Object> reply) throws TimeoutException, InterruptedException {
+		try {
+			return await(reply);
+		}
+		catch (ExecutionException ex) {
+			throw ScriptRunner.failure(action, ex.getCause());
+		}
+	}
+
+	private @Nullable Object await(Future<Object> reply) throws ExecutionException, TimeoutException, InterruptedException {
+		return reply.get(this.factory.getTimeout() + GRACE.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	private static ScriptOutputType outputType(ScriptCall call) {
+		return call.script().multiReply() ? ScriptOutputType.MULTI : ScriptOutputType.INTEGER;
+	}
+
+}

@@ -1,0 +1,18 @@
+-- claim: an absent (or expired) entry becomes CONSUMING under the owner for the lease.
+-- The entry is a hash: s = state (C consuming, D consumed), o = owner, r = result bytes.
+-- KEYS[1] entry; ARGV[1] owner; ARGV[2] lease in ms.
+-- Returns {0} acquired, {1} or {1, result} duplicate, {2, remaining lease in ms} in progress.
+local state = redis.call('HGET', KEYS[1], 's')
+if not state then
+	redis.call('HSET', KEYS[1], 's', 'C', 'o', ARGV[1])
+	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+	return {0}
+end
+if state == 'D' then
+	local result = redis.call('HGET', KEYS[1], 'r')
+	if result then
+		return {1, result}
+	end
+	return {1}
+end
+return {2, redis.call('PTTL', KEYS[1])}

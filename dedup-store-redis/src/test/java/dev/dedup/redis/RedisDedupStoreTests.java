@@ -1,0 +1,60 @@
+package dev.dedup.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.test.DedupStoreContractTests;
+import dev.dedup.test.services.TestRedis;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The store contract on the Redis that {@link TestRedis} finds, plus the documented key layout. */
+class RedisDedupStoreTests extends DedupStoreContractTests {
+
+	private static LettuceConnectionFactory factory;
+
+	private static RedisDedupStore store;
+
+	@BeforeAll
+	static void connect() {
+		factory = LettuceFactories.start(TestRedis.get().url(), Duration.ofSeconds(5));
+		store = new RedisDedupStore(factory);
+	}
+
+	@AfterAll
+	static void disconnect() {
+		factory.destroy();
+	}
+
+	@Override
+	protected DedupStore store() {
+		return store;
+	}
+
+	@Test
+	void entryIsOneHashUnderTheKeyItselfWithStateOwnerAndTtl() {
+		String key = key("layout");
+		StringRedisTemplate redis = new StringRedisTemplate(factory);
+		store.claim(key, "owner-a", Duration.ofSeconds(30));
+		assertThat(redis.<String, String>opsForHash().entries(key)).isEqualTo(Map.of("s", "C", "o", "owner-a"));
+		assertThat(redis.getExpire(key)).isBetween(1L, 30L);
+
+		store.complete(key, "owner-a", Duration.ofMinutes(5), "done".getBytes(StandardCharsets.UTF_8));
+		assertThat(redis.<String, String>opsForHash().entries(key)).isEqualTo(Map.of("s", "D", "r", "done"));
+		assertThat(redis.getExpire(key)).isBetween(31L, 300L);
+	}
+
+	@Test
+	void maxKeyLengthIs512Bytes() {
+		assertThat(store.maxKeyLength()).isEqualTo(512);
+	}
+
+}

@@ -1,0 +1,236 @@
+package dev.dedup.test.services;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@code redis-server} child process of this JVM on its own loopback port, for tests that must stop and
+ * restart the store ("Redis down, then back") without touching the shared server. It keeps no data on disk
+ * and lives in a temporary directory.
+ *
+ * <pre>
+ * try (PrivateRedisServer redis = new PrivateRedisServer()) {
+ * 	… connect to redis.url() …
+ * 	redis.stop();   // every command now fails
+ * 	redis.start();  // same port, empty data set
+ * }
+ * </pre>
+ *
+ * Not thread safe: one test drives it.
+ */
+public final class PrivateRedisServer implements AutoCloseable {
+
+	private static final String EXECUTABLE = "redis-server";
+
+	private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(15);
+
+	private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+
+	private static final int PORT_ATTEMPTS = 3;
+
+	private final Path executable;
+
+	private final Path directory;
+
+	private int port;
+
+	private @Nullable Process process;
+
+	private final Thread reaper = new Thread(this::killQuietly, "private-redis-reaper");
+
+	/**
+	 * Starts a server on a free loopback port and waits until it answers PING.
+	 * @throws AssertionError if {@code redis-server} is not installed or does not start
+	 */
+	public PrivateRedisServer() {
+		this.executable = findExecutable();
+		this.directory = createDirectory();
+		Runtime.getRuntime().addShutdownHook(this.reaper);
+		AssertionError lastFailure = new AssertionError("redis-server did not start");
+		for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+			this.port = Ports.freePort();
+			try {
+				start();
+				return;
+			}
+			catch (AssertionError ex) {
+				// Most likely another process took the port between freePort() and the bind: try another.
+				lastFailure = ex;
+			}
+		}
+		close();
+		throw lastFailure;
+	}
+
+	public String host() {
+		return TestRedis.LOCAL_HOST;
+	}
+
+	public int port() {
+		return this.port;
+	}
+
+	/** {@code redis://127.0.0.1:<port>}. */
+	public String url() {
+		return "redis://" + host() + ":" + this.port;
+	}
+
+	public boolean isRunning() {
+		return this.process != null && this.process.isAlive();
+	}
+
+	/**
+	 * Starts the server (again, after {@link #stop()}) on the same port, with an empty data set, and waits
+	 * until it answers PING. Does nothing if it is running.
+	 * @throws AssertionError if it does not come up
+	 */
+	public void start() {
+		if (isRunning()) {
+			return;
+		}
+		Path log = this.directory.resolve("redis.log");
+		ProcessBuilder builder = new ProcessBuilder(this.executable.toString(), "--port", String.valueOf(this.port),
+				"--bind", host(), "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir",
+				this.directory.toString())
+			.redirectErrorStream(true)
+			.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+		Process started;
+		try {
+			started = builder.start();
+		}
+		catch (IOException ex) {
+			throw new AssertionError("Could not run " + this.executable + ": " + ex.getMessage(), ex);
+		}
+		this.process = started;
+		awaitPong(started, log);
+	}
+
+	/**
+	 * Stops the server (SIGTERM, then SIGKILL if it lingers) and waits until the process has exited, so the
+	 * port refuses connections when this returns. Does nothing if it is not running.
+	 */
+	public void stop() {
+		Process running = this.process;
+		if (running == null) {
+			return;
+		}
+		running.destroy();
+		try {
+			if (!running.waitFor(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+				running.destroyForcibly().waitFor(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+			}
+		}
+		catch (InterruptedException ex) {
+			running.destroyForcibly();
+			Thread.currentThread().interrupt();
+		}
+		this.process = null;
+	}
+
+	/** Stops the server and deletes its directory. */
+	@Override
+	public void close() {
+		stop();
+		deleteDirectory();
+		try {
+			Runtime.getRuntime().removeShutdownHook(this.reaper);
+		}
+		catch (IllegalStateException ex) {
+			// The JVM is shutting down already; the hook runs anyway and finds nothing to kill.
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "PrivateRedisServer[" + url() + (isRunning() ? ", running" : ", stopped") + "]";
+	}
+
+	private void awaitPong(Process started, Path log) {
+		long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+		while (System.nanoTime() < deadline) {
+			if (RedisPing.answers(host(), this.port, Duration.ofMillis(200))) {
+				return;
+			}
+			if (!started.isAlive()) {
+				this.process = null;
+				throw new AssertionError("redis-server on port " + this.port + " exited with "
+						+ started.exitValue() + ":\n" + tail(log));
+			}
+			pause();
+		}
+		stop();
+		throw new AssertionError("redis-server on port " + this.port + " did not answer PING within "
+				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + tail(log));
+	}
+
+	private void killQuietly() {
+		Process running = this.process;
+		if (running != null) {
+			running.destroyForcibly();
+		}
+	}
+
+	private static Path findExecutable() {
+		String path = System.getenv("PATH");
+		for (String dir : (path != null) ? path.split(File.pathSeparator) : new String[0]) {
+			Path candidate = Path.of(dir, EXECUTABLE);
+			if (Files.isExecutable(candidate)) {
+				return candidate;
+			}
+		}
+		throw new AssertionError(EXECUTABLE + " is not on the PATH, but this test starts its own Redis. "
+				+ "Install it with: apt-get install redis-server");
+	}
+
+	private static Path createDirectory() {
+		try {
+			return Files.createTempDirectory("dedup-private-redis-");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private void deleteDirectory() {
+		try (Stream<Path> paths = Files.walk(this.directory)) {
+			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+				Files.deleteIfExists(path);
+			}
+		}
+		catch (IOException ex) {
+			// A leftover temporary directory is not worth failing a test for.
+		}
+	}
+
+	private static String tail(Path log) {
+		try {
+			List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+			return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+		}
+		catch (IOException ex) {
+			return "(no log: " + ex.getMessage() + ")";
+		}
+	}
+
+	private static void pause() {
+		try {
+			Thread.sleep(20);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new AssertionError("Interrupted while waiting for redis-server", ex);
+		}
+	}
+
+}
