@@ -16,14 +16,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code redis-server} child process of this JVM on its own loopback port, for tests that must stop and
- * restart the store ("Redis down, then back") without touching the shared server. It keeps no data on disk
- * and lives in a temporary directory.
+ * restart the store ("Redis down, then back") without touching the shared server. It lives in a temporary
+ * directory and keeps its data across {@link #stop()} and {@link #start()} in an append-only file synced on
+ * every write, like a production Redis with persistence: an outage, not a data loss. (Its script cache,
+ * like any Redis's, does not survive.)
  *
  * <pre>
  * try (PrivateRedisServer redis = new PrivateRedisServer()) {
  * 	… connect to redis.url() …
  * 	redis.stop();   // every command now fails
- * 	redis.start();  // same port, empty data set
+ * 	redis.start();  // same port, same data
  * }
  * </pre>
  *
@@ -91,7 +93,7 @@ public final class PrivateRedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Starts the server (again, after {@link #stop()}) on the same port, with an empty data set, and waits
+	 * Starts the server (again, after {@link #stop()}) on the same port, with the data it had, and waits
 	 * until it answers PING. Does nothing if it is running.
 	 * @throws AssertionError if it does not come up
 	 */
@@ -101,7 +103,7 @@ public final class PrivateRedisServer implements AutoCloseable {
 		}
 		Path log = this.directory.resolve("redis.log");
 		ProcessBuilder builder = new ProcessBuilder(this.executable.toString(), "--port", String.valueOf(this.port),
-				"--bind", host(), "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir",
+				"--bind", host(), "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--dir",
 				this.directory.toString())
 			.redirectErrorStream(true)
 			.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

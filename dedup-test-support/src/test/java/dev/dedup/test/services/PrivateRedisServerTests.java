@@ -1,5 +1,11 @@
 package dev.dedup.test.services;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
@@ -35,6 +41,28 @@ class PrivateRedisServerTests {
 		int port = redis.port();
 		redis.close();
 		assertThat(RedisPing.answers("127.0.0.1", port, TIMEOUT)).isFalse();
+	}
+
+	@Test
+	void dataSurvivesAStopAndStartLikeAnOutageOfAPersistentRedis() throws IOException {
+		try (PrivateRedisServer redis = new PrivateRedisServer()) {
+			assertThat(command(redis.port(), "SET survivor yes")).isEqualTo("+OK");
+			redis.stop();
+			redis.start();
+			assertThat(command(redis.port(), "EXISTS survivor")).isEqualTo(":1");
+		}
+	}
+
+	/** One inline command, one reply line. */
+	private static String command(int port, String command) throws IOException {
+		try (Socket socket = new Socket("127.0.0.1", port)) {
+			socket.setSoTimeout((int) TIMEOUT.toMillis());
+			OutputStream out = socket.getOutputStream();
+			out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+			out.flush();
+			return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+				.readLine();
+		}
 	}
 
 }
