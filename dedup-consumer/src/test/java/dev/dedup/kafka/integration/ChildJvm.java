@@ -1,0 +1,66 @@
+package dev.dedup.kafka.integration;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Java main class in a child JVM on this test's classpath, killable with SIGKILL
+ * ({@link Process#destroyForcibly()} sends SIGKILL on Linux). Output goes to a log file under target/.
+ */
+final class ChildJvm implements AutoCloseable {
+
+	private final Process process;
+
+	private final Path log;
+
+	private ChildJvm(Process process, Path log) {
+		this.process = process;
+		this.log = log;
+	}
+
+	static ChildJvm start(Class<?> mainClass, String name, Map<String, String> properties) throws IOException {
+		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+		List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
+				System.getProperty("java.class.path"), mainClass.getName()));
+		properties.forEach((key, value) -> command.add("--" + key + "=" + value));
+		Path logDir = Files.createDirectories(Path.of("target", "child-jvms"));
+		Path log = logDir.resolve(name + ".log");
+		Process process = new ProcessBuilder(command).redirectErrorStream(true)
+			.redirectOutput(log.toFile())
+			.directory(new File("."))
+			.start();
+		return new ChildJvm(process, log);
+	}
+
+	void kill() throws InterruptedException {
+		this.process.destroyForcibly();
+		this.process.waitFor(30, TimeUnit.SECONDS);
+	}
+
+	boolean isAlive() {
+		return this.process.isAlive();
+	}
+
+	String output() {
+		try {
+			return Files.readString(this.log);
+		}
+		catch (IOException ex) {
+			return "(no output: " + ex.getMessage() + ")";
+		}
+	}
+
+	@Override
+	public void close() throws InterruptedException {
+		if (this.process.isAlive()) {
+			kill();
+		}
+	}
+
+}

@@ -1,0 +1,75 @@
+package dev.dedup.kafka.integration;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * One real Kafka broker per test JVM: Testcontainers {@code apache/kafka} when a Docker engine is there,
+ * otherwise spring-kafka-test's {@link EmbeddedKafkaKraftBroker} (a real KRaft broker inside this JVM,
+ * reachable over TCP by child JVMs too).
+ */
+final class TestKafka {
+
+	private static final String IMAGE = "apache/kafka:4.1.1";
+
+	private static TestKafka instance;
+
+	private final String bootstrapServers;
+
+	private TestKafka(String bootstrapServers) {
+		this.bootstrapServers = bootstrapServers;
+	}
+
+	static synchronized TestKafka get() {
+		if (instance == null) {
+			instance = dockerAvailable() ? startContainer() : startEmbedded();
+		}
+		return instance;
+	}
+
+	String bootstrapServers() {
+		return this.bootstrapServers;
+	}
+
+	void createTopic(String topic, int partitions) {
+		try (AdminClient admin = AdminClient.create(
+				Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrapServers))) {
+			admin.createTopics(java.util.List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30,
+					TimeUnit.SECONDS);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException("Could not create topic " + topic + " on " + this.bootstrapServers, ex);
+		}
+	}
+
+	private static TestKafka startEmbedded() {
+		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
+		broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+		broker.brokerProperty("offsets.topic.num.partitions", "1");
+		broker.afterPropertiesSet();
+		Runtime.getRuntime().addShutdownHook(new Thread(broker::destroy, "embedded-kafka-shutdown"));
+		return new TestKafka(broker.getBrokersAsString());
+	}
+
+	private static TestKafka startContainer() {
+		org.testcontainers.kafka.KafkaContainer container = new org.testcontainers.kafka.KafkaContainer(IMAGE);
+		container.start();
+		Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "kafka-container-shutdown"));
+		return new TestKafka(container.getBootstrapServers());
+	}
+
+	private static boolean dockerAvailable() {
+		try {
+			return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
+		}
+		catch (Throwable ex) {
+			return false;
+		}
+	}
+
+}
