@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
+import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ListenerUtils;
 import org.springframework.kafka.listener.MessageListenerContainer;
@@ -54,6 +55,10 @@ public class DedupAwareErrorHandler implements CommonErrorHandler {
 		// recoverable=false: the first record is sought back like the rest, never skipped.
 		SeekUtils.doSeeks(records, consumer, thrownException, false, (record, ex) -> false, LOGGER);
 		pause(retryLater, container);
+		// Returning normally would make the container acknowledge (commit past) the record it just sought back,
+		// losing it on a crash or rebalance before the redelivery; throwing tells it the record is not done.
+		throw new KafkaException("Dedup wait: record sought back for redelivery", KafkaException.Level.DEBUG,
+				retryLater);
 	}
 
 	@Override
