@@ -128,7 +128,7 @@ public class DedupAwareErrorHandler implements CommonErrorHandler {
 		this.delegate.onPartitionsAssigned(consumer, partitions, publishPause);
 	}
 
-	private static @Nullable DedupRetryLaterException findRetryLater(Throwable thrown) {
+	static @Nullable DedupRetryLaterException findRetryLater(Throwable thrown) {
 		for (Throwable cause = thrown; cause != null; cause = cause.getCause()) {
 			if (cause instanceof DedupRetryLaterException retryLater) {
 				return retryLater;
@@ -137,7 +137,7 @@ public class DedupAwareErrorHandler implements CommonErrorHandler {
 		return null;
 	}
 
-	private static void pause(DedupRetryLaterException retryLater, MessageListenerContainer container) {
+	static void pause(DedupRetryLaterException retryLater, MessageListenerContainer container) {
 		LOGGER.debug(() -> "Dedup wait of " + retryLater.retryAfter().toMillis() + "ms: " + retryLater.getMessage());
 		try {
 			ListenerUtils.stoppableSleep(container, retryLater.retryAfter().toMillis());

@@ -11,7 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.DirectFieldAccessor;
 import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
+import org.springframework.kafka.config.ContainerCustomizer;
+import org.springframework.kafka.listener.AbstractMessageListenerContainer;
+import org.springframework.kafka.listener.AfterRollbackProcessor;
 import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
 import org.springframework.kafka.listener.RecordInterceptor;
 
@@ -33,8 +37,12 @@ import org.springframework.kafka.listener.RecordInterceptor;
  *
  * It composes rather than displaces: an interceptor already on the factory keeps running after the dedup
  * interceptor (which sees the raw record first, so a duplicate reaches neither the user's interceptor nor
- * the listener), and the factory's error handler (or spring-kafka's default) is wrapped in a
- * {@link DedupAwareErrorHandler}. Calling it twice on one factory changes nothing.
+ * the listener); the factory's error handler (or spring-kafka's default) is wrapped in a
+ * {@link DedupAwareErrorHandler} and its after-rollback processor in a
+ * {@link DedupAwareAfterRollbackProcessor}; a container customizer already set keeps running, and then
+ * {@code interceptBeforeTx} is turned off so that, in transactional containers, the claim is made inside
+ * the transaction and its waits reach the after-rollback processor. Calling it twice on one factory
+ * changes nothing.
  */
 public class DedupKafkaConfigurer {
 
@@ -71,16 +79,31 @@ public class DedupKafkaConfigurer {
 		CommonErrorHandler current = currentErrorHandler(factory);
 		factory.setCommonErrorHandler(DedupAwareErrorHandler.wrap(current != null ? current
 				: this.defaultErrorHandler.get()));
+		// Transactional containers route failures to the after-rollback processor instead, and by default call
+		// interceptors before the transaction, outside all error handling. Run the interceptor inside instead.
+		AfterRollbackProcessor<K, V> rollback = (AfterRollbackProcessor<K, V>) readField(factory, "afterRollbackProcessor");
+		factory.setAfterRollbackProcessor(DedupAwareAfterRollbackProcessor.wrap(rollback != null ? rollback
+				: new DefaultAfterRollbackProcessor<>()));
+		ContainerCustomizer customizer = (ContainerCustomizer) readField(factory, "containerCustomizer");
+		((AbstractKafkaListenerContainerFactory) factory).setContainerCustomizer(container -> {
+			if (customizer != null) {
+				customizer.configure(container);
+			}
+			((AbstractMessageListenerContainer<?, ?>) container).setInterceptBeforeTx(false);
+		});
 		if (Boolean.TRUE.equals(factory.isBatchListener())) {
 			log.warn("Factory {} makes batch listeners; dedup protects record listeners only, so its listeners "
 					+ "are NOT deduplicated", factory);
 		}
 	}
 
-	/** The factory offers no getter for its error handler; read the field it is kept in. */
 	private static @Nullable CommonErrorHandler currentErrorHandler(AbstractKafkaListenerContainerFactory<?, ?, ?> factory) {
-		Object handler = new DirectFieldAccessor(factory).getPropertyValue("commonErrorHandler");
-		return handler instanceof CommonErrorHandler commonErrorHandler ? commonErrorHandler : null;
+		return readField(factory, "commonErrorHandler") instanceof CommonErrorHandler handler ? handler : null;
+	}
+
+	/** The factory offers no getters for these settings; read the fields they are kept in. */
+	private static @Nullable Object readField(AbstractKafkaListenerContainerFactory<?, ?, ?> factory, String field) {
+		return new DirectFieldAccessor(factory).getPropertyValue(field);
 	}
 
 }

@@ -10,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaUtils;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
@@ -119,6 +121,28 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 		if (claim == null) {
 			return; // skipped, bypassed or never claimed here: nothing to complete
 		}
+		if (TransactionSynchronizationManager.isSynchronizationActive()) {
+			// In a transactional container the record is done only when the transaction commits: marking it
+			// earlier would turn a failed commit (output and offsets rolled back) into a skipped redelivery.
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+				@Override
+				public void afterCompletion(int status) {
+					if (status == STATUS_COMMITTED) {
+						complete(record, claim);
+					}
+					else if (claim.claim().release()) {
+						DedupRecordInterceptor.this.stats.record(Event.RELEASED);
+					}
+				}
+
+			});
+			return;
+		}
+		complete(record, claim);
+	}
+
+	private void complete(ConsumerRecord<K, V> record, ActiveClaim claim) {
 		try {
 			if (claim.claim().complete(claim.retention())) {
 				this.stats.record(Event.COMPLETED);

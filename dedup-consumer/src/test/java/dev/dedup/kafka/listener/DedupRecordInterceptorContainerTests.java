@@ -26,7 +26,6 @@ import org.apache.kafka.common.record.TimestampType;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.mockito.InOrder;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
@@ -285,9 +284,6 @@ class DedupRecordInterceptorContainerTests {
 	}
 
 	@Test
-	@Disabled("Known bug: with a transaction manager spring-kafka calls intercept() before the transaction, outside "
-			+ "the record error handling; a DedupRetryLaterException reaches handleOtherException (no records, no "
-			+ "seek) and the waiting record and the rest of its batch are skipped")
 	@SuppressWarnings("removal")
 	void recordWaitingForAnotherOwnerInATransactionalContainerIsNotSkipped() throws Exception {
 		String key = "dedup:grp:order-13";
@@ -304,8 +300,8 @@ class DedupRecordInterceptorContainerTests {
 		finally {
 			other.close();
 		}
-		// With a transaction manager the interceptor runs before the transaction, outside the error handling
-		// that seeks records back; the waiting record must still be processed, not skipped.
+		// spring-kafka calls interceptors before the transaction by default, outside the error handling that
+		// seeks records back; the configurer moves the interceptor inside, so the waiting record is kept.
 		assertThat(heard).contains(waiting);
 	}
 
