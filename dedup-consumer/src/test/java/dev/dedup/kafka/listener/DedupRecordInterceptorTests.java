@@ -16,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.kafka.support.KafkaUtils;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StoreFailurePolicy;
@@ -109,6 +111,45 @@ class DedupRecordInterceptorTests {
 		assertThat(this.stats.count(Event.ACQUIRED)).isEqualTo(2);
 		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
 		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+	}
+
+	@Test
+	void inATransactionSuccessMarksTheRecordConsumedOnlyWhenTheTransactionCommits() {
+		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.OFFSET, InProgressPolicy.RETRY);
+		ConsumerRecord<String, String> record = record(5, "id-tx");
+		TransactionSynchronizationManager.initSynchronization();
+		try {
+			interceptor.intercept(record, this.consumer);
+			interceptor.success(record, this.consumer);
+			assertThat(claimAsOther("dedup:billing:id-tx")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			TransactionSynchronizationManager.getSynchronizations()
+				.forEach(sync -> sync.afterCompletion(TransactionSynchronization.STATUS_COMMITTED));
+		}
+		finally {
+			TransactionSynchronizationManager.clearSynchronization();
+		}
+		assertThat(claimAsOther("dedup:billing:id-tx")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
+	}
+
+	@Test
+	void inATransactionThatRollsBackAfterSuccessTheClaimIsReleasedForTheRedelivery() {
+		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.OFFSET, InProgressPolicy.RETRY);
+		ConsumerRecord<String, String> record = record(5, "id-tx-rollback");
+		TransactionSynchronizationManager.initSynchronization();
+		try {
+			interceptor.intercept(record, this.consumer);
+			interceptor.success(record, this.consumer);
+			// e.g. the Kafka commit of offsets and output failed after the listener returned
+			TransactionSynchronizationManager.getSynchronizations()
+				.forEach(sync -> sync.afterCompletion(TransactionSynchronization.STATUS_ROLLED_BACK));
+		}
+		finally {
+			TransactionSynchronizationManager.clearSynchronization();
+		}
+		assertThat(this.stats.count(Event.COMPLETED)).isZero();
+		assertThat(this.stats.count(Event.RELEASED)).isEqualTo(1);
+		assertThat(claimAsOther("dedup:billing:id-tx-rollback")).isEqualTo(ClaimOutcome.ACQUIRED);
 	}
 
 	@Test
