@@ -24,7 +24,7 @@ final class ChildJvm implements AutoCloseable {
 		this.log = log;
 	}
 
-	static ChildJvm start(Class<?> mainClass, String name, Map<String, String> properties) throws IOException {
+	static ChildJvm start(Class<?> mainClass, String name, Map<String, ?> properties) throws IOException {
 		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 		List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
 				System.getProperty("java.class.path"), mainClass.getName()));

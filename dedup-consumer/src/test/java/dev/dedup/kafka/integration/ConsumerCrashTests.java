@@ -3,18 +3,12 @@ package dev.dedup.kafka.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -35,32 +29,17 @@ class ConsumerCrashTests {
 		String run = UUID.randomUUID().toString().substring(0, 8);
 		String topic = "crash-" + run;
 		String effects = "crash-effects-" + run;
-		TestKafka kafka = TestKafka.get();
-		kafka.createTopic(topic, 1);
-		Map<String, String> properties = new HashMap<>();
-		properties.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
-		properties.put("spring.kafka.consumer.auto-offset-reset", "earliest");
-		properties.put("spring.data.redis.url", TestRedis.get().url());
-		properties.put("dedup.store", "redis");
-		properties.put("dedup.key-prefix", "crash-" + run);
+		Map<String, Object> properties = TestKafka.get()
+			.consumerApp(topic, 1, "crash-group-" + run, "crash-" + run, TestRedis.get().url());
 		properties.put("dedup.kafka.lease", "3s");
-		properties.put("test.topic", topic);
-		properties.put("test.group", "crash-group-" + run);
+		// The broker notices the killed consumer after this long (default 45 s); 6 s is the broker's minimum.
+		properties.put("spring.kafka.consumer.properties.session.timeout.ms", "6000");
+		properties.put("spring.kafka.consumer.properties.heartbeat.interval.ms", "1000");
 		properties.put("test.effects-prefix", effects);
-
-		List<String> before = List.of("a1", "a2", "a1", "a3");
-		try (KafkaProducer<String, String> producer = producer(kafka)) {
-			for (String payload : before) {
-				producer.send(record(topic, payload));
-			}
-			producer.send(record(topic, "block-1"));
-			producer.send(record(topic, "a4"));
-			producer.send(record(topic, "a2"));
-			producer.flush();
-		}
+		TestKafka.get().send(topic, List.of("a1", "a2", "a1", "a3", "block-1", "a4", "a2"));
 
 		StringRedisTemplate redis = redis();
-		Map<String, String> first = new HashMap<>(properties);
+		Map<String, Object> first = new HashMap<>(properties);
 		first.put("test.block", "true");
 		try (ChildJvm doomed = ChildJvm.start(CrashableConsumer.class, "crash-first-" + run, first)) {
 			await().atMost(Duration.ofSeconds(90))
@@ -91,18 +70,6 @@ class ConsumerCrashTests {
 	private static long count(StringRedisTemplate redis, String effects, String payload) {
 		String value = redis.opsForValue().get(effects + ":" + payload);
 		return value == null ? 0 : Long.parseLong(value);
-	}
-
-	private static ProducerRecord<String, String> record(String topic, String payload) {
-		ProducerRecord<String, String> record = new ProducerRecord<>(topic, payload);
-		record.headers().add("dedup-id", payload.getBytes(StandardCharsets.UTF_8));
-		return record;
-	}
-
-	private static KafkaProducer<String, String> producer(TestKafka kafka) {
-		Properties config = new Properties();
-		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-		return new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
 	}
 
 	private static StringRedisTemplate redis() {

@@ -3,7 +3,6 @@ package dev.dedup.kafka.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -49,16 +48,10 @@ class KafkaDedupIntegrationTests {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestKafka kafka = TestKafka.get();
-		kafka.createTopic(TOPIC, 2);
-		registry.add("spring.kafka.bootstrap-servers", kafka::bootstrapServers);
-		registry.add("spring.kafka.consumer.auto-offset-reset", () -> "earliest");
-		registry.add("spring.data.redis.url", () -> TestRedis.get().url());
-		registry.add("dedup.store", () -> "redis");
-		registry.add("dedup.key-prefix", () -> "it-" + RUN);
+		TestKafka.get()
+			.consumerApp(TOPIC, 2, GROUP, "it-" + RUN, TestRedis.get().url())
+			.forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("dedup.kafka.lease", () -> "2s");
-		registry.add("test.topic", () -> TOPIC);
-		registry.add("test.group", () -> GROUP);
 	}
 
 	@Autowired
@@ -195,9 +188,7 @@ class KafkaDedupIntegrationTests {
 	}
 
 	private void send(String dedupId, String payload) {
-		ProducerRecord<String, String> record = new ProducerRecord<>(TOPIC, payload);
-		record.headers().add("dedup-id", dedupId.getBytes(StandardCharsets.UTF_8));
-		this.template.send(record);
+		this.template.send(TestKafka.record(TOPIC, null, payload, dedupId));
 	}
 
 	private static String unique(String name) {

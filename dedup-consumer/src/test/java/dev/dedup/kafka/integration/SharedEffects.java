@@ -17,7 +17,7 @@ class SharedEffects {
 
 	@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
 	void onMessage(ConsumerRecord<String, String> record) throws InterruptedException {
-		Thread.sleep(2); // keep records in flight while partitions move
+		Thread.sleep(15); // keep records in flight while consumers join and leave
 		HANDLED.computeIfAbsent(record.value(), p -> new AtomicInteger()).incrementAndGet();
 	}
 

@@ -3,18 +3,11 @@ package dev.dedup.kafka.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,12 +45,12 @@ class StoreOutageTests {
 		try (ConfigurableApplicationContext app = TestContexts.start(properties(topic, "fail-closed"))) {
 			DedupKafkaStats stats = app.getBean(DedupKafkaStats.class);
 			String warmUp = this.run + "-warm-up";
-			send(topic, List.of(warmUp));
+			TestKafka.get().send(topic, List.of(warmUp));
 			await().atMost(Duration.ofSeconds(60)).until(() -> SharedEffects.count(warmUp) == 1);
 
 			this.redis.stop();
 			List<String> during = List.of(this.run + "-d1", this.run + "-d2", this.run + "-d3", warmUp);
-			send(topic, during);
+			TestKafka.get().send(topic, during);
 			await().atMost(Duration.ofSeconds(30)).until(() -> stats.count(Event.STORE_UNAVAILABLE_RETRIED) >= 3);
 			assertThat(during).allSatisfy(payload -> assertThat(SharedEffects.count(payload))
 				.isEqualTo(payload.equals(warmUp) ? 1 : 0));
@@ -75,12 +68,12 @@ class StoreOutageTests {
 		try (ConfigurableApplicationContext app = TestContexts.start(properties(topic, "fail-open"))) {
 			DedupKafkaStats stats = app.getBean(DedupKafkaStats.class);
 			String warmUp = this.run + "-open-warm-up";
-			send(topic, List.of(warmUp));
+			TestKafka.get().send(topic, List.of(warmUp));
 			await().atMost(Duration.ofSeconds(60)).until(() -> SharedEffects.count(warmUp) == 1);
 
 			this.redis.stop();
 			List<String> during = List.of(this.run + "-o1", this.run + "-o2");
-			send(topic, during);
+			TestKafka.get().send(topic, during);
 			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(during)
 				.allSatisfy(payload -> assertThat(SharedEffects.count(payload)).as(payload).isEqualTo(1)));
 			assertThat(stats.count(Event.STORE_UNAVAILABLE_BYPASSED)).isGreaterThanOrEqualTo(2);
@@ -88,34 +81,12 @@ class StoreOutageTests {
 	}
 
 	private Map<String, Object> properties(String topic, String onStoreFailure) {
-		TestKafka kafka = TestKafka.get();
-		kafka.createTopic(topic, 1);
-		Map<String, Object> properties = new HashMap<>();
-		properties.put("spring.kafka.bootstrap-servers", kafka.bootstrapServers());
-		properties.put("spring.kafka.consumer.auto-offset-reset", "earliest");
-		properties.put("spring.data.redis.url", this.redis.url());
+		Map<String, Object> properties = TestKafka.get()
+			.consumerApp(topic, 1, topic + "-group", "outage-" + this.run, this.redis.url());
 		properties.put("spring.data.redis.timeout", "500ms");
 		properties.put("spring.data.redis.connect-timeout", "500ms");
-		properties.put("dedup.store", "redis");
 		properties.put("dedup.on-store-failure", onStoreFailure);
-		properties.put("dedup.key-prefix", "outage-" + this.run);
-		properties.put("test.topic", topic);
-		properties.put("test.group", topic + "-group");
 		return properties;
-	}
-
-	private static void send(String topic, List<String> payloads) {
-		Properties config = new Properties();
-		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.get().bootstrapServers());
-		try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(),
-				new StringSerializer())) {
-			for (String payload : payloads) {
-				ProducerRecord<String, String> record = new ProducerRecord<>(topic, payload);
-				record.headers().add("dedup-id", payload.getBytes(StandardCharsets.UTF_8));
-				producer.send(record);
-			}
-			producer.flush();
-		}
 	}
 
 }

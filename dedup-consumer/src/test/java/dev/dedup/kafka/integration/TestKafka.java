@@ -1,11 +1,18 @@
 package dev.dedup.kafka.integration;
 
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
@@ -45,6 +52,43 @@ final class TestKafka {
 		catch (Exception ex) {
 			throw new IllegalStateException("Could not create topic " + topic + " on " + this.bootstrapServers, ex);
 		}
+	}
+
+	/**
+	 * Creates {@code topic} and returns the properties of a consumer app on it: this broker from the earliest
+	 * offset, the Redis store at {@code redisUrl} under {@code keyPrefix}, and {@code test.topic} /
+	 * {@code test.group} for the test listeners.
+	 */
+	Map<String, Object> consumerApp(String topic, int partitions, String group, String keyPrefix, String redisUrl) {
+		createTopic(topic, partitions);
+		Map<String, Object> properties = new HashMap<>();
+		properties.put("spring.kafka.bootstrap-servers", this.bootstrapServers);
+		properties.put("spring.kafka.consumer.auto-offset-reset", "earliest");
+		properties.put("spring.data.redis.url", redisUrl);
+		properties.put("dedup.store", "redis");
+		properties.put("dedup.key-prefix", keyPrefix);
+		properties.put("test.topic", topic);
+		properties.put("test.group", group);
+		return properties;
+	}
+
+	KafkaProducer<String, String> producer() {
+		return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrapServers),
+				new StringSerializer(), new StringSerializer());
+	}
+
+	/** Sends each payload with itself as its {@code dedup-id}, and waits until all are written. */
+	void send(String topic, List<String> payloads) {
+		try (KafkaProducer<String, String> producer = producer()) {
+			payloads.forEach(payload -> producer.send(record(topic, null, payload, payload)));
+			producer.flush();
+		}
+	}
+
+	static ProducerRecord<String, String> record(String topic, String key, String payload, String dedupId) {
+		ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, payload);
+		record.headers().add("dedup-id", dedupId.getBytes(StandardCharsets.UTF_8));
+		return record;
 	}
 
 	private static TestKafka startEmbedded() {

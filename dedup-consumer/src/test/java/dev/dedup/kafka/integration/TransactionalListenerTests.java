@@ -42,14 +42,10 @@ class TransactionalListenerTests {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestKafka kafka = TestKafka.get();
-		kafka.createTopic(TOPIC, 1);
-		registry.add("spring.kafka.bootstrap-servers", kafka::bootstrapServers);
-		registry.add("spring.kafka.consumer.auto-offset-reset", () -> "earliest");
-		registry.add("spring.data.redis.url", () -> TestRedis.get().url());
+		TestKafka.get()
+			.consumerApp(TOPIC, 1, "tx-group", "tx-" + RUN, TestRedis.get().url())
+			.forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("spring.datasource.url", () -> "jdbc:h2:mem:tx-" + RUN + ";DB_CLOSE_DELAY=-1");
-		registry.add("dedup.key-prefix", () -> "tx-" + RUN);
-		registry.add("test.topic", () -> TOPIC);
 	}
 
 	@Autowired
@@ -111,7 +107,7 @@ class TransactionalListenerTests {
 			jdbc.execute("create table if not exists orders (id varchar(100) not null)");
 		}
 
-		@KafkaListener(topics = "${test.topic}", groupId = "tx-group")
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
 		@Deduplicate(id = "header('order-id')")
 		@Transactional
 		public void write(ConsumerRecord<String, String> record) {
