@@ -4,10 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.StoredEntry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -90,6 +92,12 @@ public final class RedisDedupStore implements DedupStore {
 	public boolean renew(String key, String owner, Duration lease) {
 		return isOne(runOne("renew '" + key + "'", new ScriptCall(StoreScript.RENEW, bytes(key),
 				new byte[][] { bytes(owner), millis("lease", lease) })));
+	}
+
+	@Override
+	public Optional<StoredEntry> inspect(String key) {
+		Object reply = runOne("inspect '" + key + "'", new ScriptCall(StoreScript.INSPECT, bytes(key), NO_ARGS));
+		return toStoredEntry(reply);
 	}
 
 	@Override
@@ -178,6 +186,27 @@ public final class RedisDedupStore implements DedupStore {
 			}
 		}
 		throw new DedupStoreException("Redis dedup store got an unexpected reply to claim: " + reply);
+	}
+
+	private static Optional<StoredEntry> toStoredEntry(@Nullable Object reply) {
+		if (reply instanceof List<?> values) {
+			if (values.isEmpty()) {
+				return Optional.empty();
+			}
+			if (values.size() >= 2 && values.get(0) instanceof byte[] state && values.get(1) instanceof Number ttl) {
+				Duration remaining = Duration.ofMillis(Math.max(0, ttl.longValue()));
+				Object owner = values.size() > 2 ? values.get(2) : null;
+				Object result = values.size() > 3 ? values.get(3) : null;
+				String code = new String(state, StandardCharsets.UTF_8);
+				if ("C".equals(code) && owner instanceof byte[] ownerBytes) {
+					return Optional.of(StoredEntry.consuming(new String(ownerBytes, StandardCharsets.UTF_8), remaining));
+				}
+				if ("D".equals(code)) {
+					return Optional.of(StoredEntry.consumed(remaining, (result instanceof byte[] bytes) ? bytes : null));
+				}
+			}
+		}
+		throw new DedupStoreException("Redis dedup store got an unexpected reply to inspect: " + reply);
 	}
 
 	private static boolean isOne(@Nullable Object reply) {

@@ -19,7 +19,9 @@ enum StoreScript {
 
 	RELEASE("release.lua", false),
 
-	RENEW("renew.lua", false);
+	RENEW("renew.lua", false),
+
+	INSPECT("inspect.lua", true);
 
 	private final byte[] body;
 
@@ -41,7 +43,7 @@ enum StoreScript {
 		return this.sha1;
 	}
 
-	/** True if the script answers an array (claim), false if an integer. */
+	/** True if the script answers an array (claim, inspect), false if an integer. */
 	boolean multiReply() {
 		return this.multiReply;
 	}

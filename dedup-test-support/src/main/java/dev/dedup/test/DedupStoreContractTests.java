@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.StoredEntry;
 import org.junit.jupiter.api.Test;
 
 import static dev.dedup.core.store.ClaimOutcome.ACQUIRED;
@@ -376,6 +377,63 @@ public abstract class DedupStoreContractTests {
 		String sibling = longest.substring(0, longest.length() - 1) + 'y';
 		assertThat(store().claim(sibling, OTHER, longLease()).outcome()).as("keys differing in the last byte")
 			.isEqualTo(ACQUIRED);
+	}
+
+	@Test
+	void inspectOfAnAbsentKeyIsEmptyAndCreatesNothing() {
+		String key = key("inspect-absent");
+		assertThat(store().inspect(key)).isEmpty();
+		assertThat(store().claim(key, OWNER, longLease()).outcome()).isEqualTo(ACQUIRED);
+	}
+
+	@Test
+	void inspectOfAConsumingEntryShowsItsOwnerAndRemainingLeaseAndChangesNothing() {
+		String key = key("inspect-consuming");
+		store().claim(key, OWNER, shortLease());
+		StoredEntry entry = store().inspect(key).orElseThrow();
+		assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMING);
+		assertThat(entry.owner()).isEqualTo(OWNER);
+		assertThat(entry.result()).isNull();
+		assertThat(entry.remainingTtl()).isPositive().isLessThanOrEqualTo(shortLease());
+		assertThat(store().claim(key, OTHER, longLease()).outcome()).isEqualTo(IN_PROGRESS);
+		letStoreTimePass(shortLease());
+		assertThat(store().inspect(key)).as("inspect did not extend the lease").isEmpty();
+		assertThat(store().claim(key, OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+	}
+
+	@Test
+	void inspectOfAConsumedEntryShowsItsResultAndRemainingRetention() {
+		String withResult = key("inspect-consumed");
+		String withoutResult = key("inspect-consumed-no-result");
+		byte[] stored = { 0, 1, -1, 42 };
+		store().claim(withResult, OWNER, longLease());
+		store().complete(withResult, OWNER, longLease(), stored);
+		store().claim(withoutResult, OWNER, longLease());
+		store().complete(withoutResult, OWNER, longLease(), null);
+
+		StoredEntry entry = store().inspect(withResult).orElseThrow();
+		assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMED);
+		assertThat(entry.owner()).isNull();
+		assertThat(entry.result()).isEqualTo(stored);
+		assertThat(entry.remainingTtl()).isPositive().isLessThanOrEqualTo(longLease());
+		assertThat(store().inspect(withoutResult).orElseThrow().result()).isNull();
+		assertThat(store().claim(withResult, OTHER, longLease())).isEqualTo(ClaimResult.duplicate(stored));
+	}
+
+	@Test
+	void inspectOfAnExpiredOrReleasedEntryIsEmpty() {
+		String expiredLease = key("inspect-expired-lease");
+		String expiredRetention = key("inspect-expired-retention");
+		String released = key("inspect-released");
+		store().claim(expiredLease, OWNER, shortLease());
+		store().claim(expiredRetention, OWNER, longLease());
+		store().complete(expiredRetention, OWNER, shortLease(), new byte[] { 1 });
+		store().claim(released, OWNER, longLease());
+		store().release(released, OWNER);
+		letStoreTimePass(shortLease());
+		assertThat(store().inspect(expiredLease)).isEmpty();
+		assertThat(store().inspect(expiredRetention)).isEmpty();
+		assertThat(store().inspect(released)).isEmpty();
 	}
 
 	/** New, CONSUMED with a result, CONSUMING under another owner, new, CONSUMED without result. */

@@ -50,6 +50,7 @@ import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.listener.DedupKafkaStats.Event;
 
@@ -452,6 +453,11 @@ class DedupRecordInterceptorContainerTests {
 		@Override
 		public boolean renew(String key, String owner, Duration lease) {
 			return this.delegate.renew(key, owner, lease);
+		}
+
+		@Override
+		public Optional<StoredEntry> inspect(String key) {
+			return this.delegate.inspect(key);
 		}
 
 	}

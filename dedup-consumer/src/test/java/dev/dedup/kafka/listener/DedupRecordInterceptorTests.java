@@ -28,6 +28,7 @@ import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.listener.DedupKafkaStats.Event;
 
@@ -515,6 +516,11 @@ class DedupRecordInterceptorTests {
 			throw new DedupStoreException("connection refused");
 		}
 
+		@Override
+		public Optional<StoredEntry> inspect(String key) {
+			throw new DedupStoreException("connection refused");
+		}
+
 	}
 
 	/** The real in-memory store, behind a switch that takes it down. */
@@ -546,6 +552,12 @@ class DedupRecordInterceptorTests {
 		public boolean renew(String key, String owner, Duration lease) {
 			check();
 			return this.delegate.renew(key, owner, lease);
+		}
+
+		@Override
+		public Optional<StoredEntry> inspect(String key) {
+			check();
+			return this.delegate.inspect(key);
 		}
 
 		private void check() {

@@ -3,6 +3,7 @@ package dev.dedup.core.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
 
@@ -12,11 +13,11 @@ import org.jspecify.annotations.Nullable;
  * own clock, never the caller's.
  *
  * <pre>
- * entry for key              claim            complete        release   renew
- * none, or expired           CONSUMING; ACQ.  false           false     false
- * CONSUMING, same owner      IN_PROGRESS      CONSUMED; true  delete    extend; true
- * CONSUMING, other owner     IN_PROGRESS      false           false     false
- * CONSUMED, not expired      DUPLICATE        false           false     false
+ * entry for key              claim            complete        release   renew          inspect
+ * none, or expired           CONSUMING; ACQ.  false           false     false          empty
+ * CONSUMING, same owner      IN_PROGRESS      CONSUMED; true  delete    extend; true   the entry
+ * CONSUMING, other owner     IN_PROGRESS      false           false     false          the entry
+ * CONSUMED, not expired      DUPLICATE        false           false     false          the entry
  * </pre>
  *
  * Steps that change an entry check the owner (fencing): a caller whose lease ran out and was taken over
@@ -47,6 +48,16 @@ public interface DedupStore {
 	 * @return false if the entry is not CONSUMING under this owner (the lease was lost)
 	 */
 	boolean renew(String key, String owner, Duration lease);
+
+	/**
+	 * Read what the store holds for {@code key} without changing anything: no entry is created, extended or
+	 * deleted, and no expiry moves. The read is atomic (state, owner, result and remaining time belong to one
+	 * moment), but it may be stale when it returns, so never use it to decide a step: claim, complete,
+	 * release and renew are the atomic decisions. It tells apart outcomes those steps leave ambiguous, e.g.
+	 * whether a {@code complete} was refused because the entry is CONSUMED already or because it is gone.
+	 * @return the entry, or empty if there is none or it has expired
+	 */
+	Optional<StoredEntry> inspect(String key);
 
 	/**
 	 * Claim several keys for one owner; the answer has one result per key, in order, as if each key were

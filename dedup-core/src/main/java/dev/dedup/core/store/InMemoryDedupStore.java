@@ -3,6 +3,7 @@ package dev.dedup.core.store;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -61,6 +62,19 @@ public final class InMemoryDedupStore implements DedupStore {
 	public boolean renew(String key, String owner, Duration lease) {
 		Instant now = this.clock.instant();
 		return changeIfOwned(key, owner, now, current -> Entry.consuming(owner, now.plus(lease)));
+	}
+
+	@Override
+	public Optional<StoredEntry> inspect(String key) {
+		Instant now = this.clock.instant();
+		Entry current = this.entries.get(key); // entries are immutable, so one read is one moment
+		if (current == null || current.expiredAt(now)) {
+			return Optional.empty();
+		}
+		Duration remaining = Duration.between(now, current.expiresAt);
+		return Optional.of(current.consumed
+				? StoredEntry.consumed(remaining, current.result == null ? null : current.result.clone())
+				: StoredEntry.consuming(current.owner, remaining));
 	}
 
 	/** Number of entries held, expired ones included until they are next touched. */

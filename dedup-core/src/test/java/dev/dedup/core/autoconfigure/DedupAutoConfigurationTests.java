@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,7 @@ import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 
 class DedupAutoConfigurationTests {
 
@@ -207,6 +209,11 @@ class DedupAutoConfigurationTests {
 				@Override
 				public boolean renew(String key, String owner, Duration lease) {
 					return delegate.renew(key, owner, lease);
+				}
+
+				@Override
+				public Optional<StoredEntry> inspect(String key) {
+					return delegate.inspect(key);
 				}
 
 				@Override

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +25,7 @@ import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 
 /**
  * The engine's state machine against the real {@link InMemoryDedupStore}. Store failures and lease loss
@@ -566,6 +568,12 @@ class DedupEngineTests {
 				case DO_NOTHING -> true;
 				case REPORT_LOST -> false;
 			};
+		}
+
+		@Override
+		public Optional<StoredEntry> inspect(String key) {
+			failIfDown();
+			return this.delegate.inspect(key);
 		}
 
 		private void failIfDown() {
