@@ -91,11 +91,7 @@ public final class SubmitTokens {
 		for (int attempt = 0;; attempt++) {
 			var claimed = this.store.claim(outstanding, hash, this.ttl);
 			if (claimed.outcome() == ClaimOutcome.ACQUIRED) {
-				if (this.store.claim(tokenKey(identity, operation, hash), ISSUED, this.ttl)
-					.outcome() != ClaimOutcome.ACQUIRED) {
-					throw new IllegalStateException("A fresh random token collided with a stored one");
-				}
-				return new Issue.Issued(token, this.ttl);
+				return storeToken(identity, operation, token, hash, outstanding);
 			}
 			if (!this.replaceOutstanding || attempt >= REPLACE_ATTEMPTS) {
 				return new Issue.Outstanding(claimed.remainingLease());
@@ -124,6 +120,27 @@ public final class SubmitTokens {
 		Optional<StoredEntry> entry = this.store.inspect(key);
 		return entry.isPresent() && entry.get().state() == StoredEntry.State.CONSUMED ? Consumption.USED
 				: Consumption.UNKNOWN;
+	}
+
+	private Issue storeToken(String identity, String operation, String token, String hash, String outstanding) {
+		ClaimOutcome stored;
+		try {
+			stored = this.store.claim(tokenKey(identity, operation, hash), ISSUED, this.ttl).outcome();
+		}
+		catch (DedupStoreException ex) {
+			// Without its token entry the outstanding mark would block this operation for the whole TTL.
+			try {
+				this.store.release(outstanding, hash);
+			}
+			catch (DedupStoreException ignored) {
+				ex.addSuppressed(ignored);
+			}
+			throw ex;
+		}
+		if (stored != ClaimOutcome.ACQUIRED) {
+			throw new IllegalStateException("A fresh random token collided with a stored one");
+		}
+		return new Issue.Issued(token, this.ttl);
 	}
 
 	private void revoke(String identity, String operation, String outstanding) {

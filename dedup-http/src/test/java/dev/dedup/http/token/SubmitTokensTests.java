@@ -1,16 +1,25 @@
 package dev.dedup.http.token;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
 
 import org.junit.jupiter.api.Test;
 
+import dev.dedup.core.store.ClaimResult;
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.HttpKeys;
 import dev.dedup.http.token.SubmitTokens.Consumption;
 import dev.dedup.http.token.SubmitTokens.Issue;
 import dev.dedup.test.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 class SubmitTokensTests {
 
@@ -88,6 +97,46 @@ class SubmitTokensTests {
 		assertThat(second).isNotEqualTo(first);
 		assertThat(replacing.consume("alice", "/orders", first)).isEqualTo(Consumption.UNKNOWN);
 		assertThat(replacing.consume("alice", "/orders", second)).isEqualTo(Consumption.CONSUMED);
+	}
+
+	@Test
+	void aFailureToStoreTheTokenEntryLeavesNoOutstandingMark() {
+		AtomicInteger claims = new AtomicInteger();
+		DedupStore failingSecondClaim = new DedupStore() {
+
+			@Override
+			public ClaimResult claim(String key, String owner, Duration lease) {
+				if (claims.incrementAndGet() == 2) {
+					throw new DedupStoreException("connection reset");
+				}
+				return SubmitTokensTests.this.store.claim(key, owner, lease);
+			}
+
+			@Override
+			public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
+				return SubmitTokensTests.this.store.complete(key, owner, retention, result);
+			}
+
+			@Override
+			public boolean release(String key, String owner) {
+				return SubmitTokensTests.this.store.release(key, owner);
+			}
+
+			@Override
+			public boolean renew(String key, String owner, Duration lease) {
+				return SubmitTokensTests.this.store.renew(key, owner, lease);
+			}
+
+			@Override
+			public Optional<StoredEntry> inspect(String key) {
+				return SubmitTokensTests.this.store.inspect(key);
+			}
+
+		};
+		SubmitTokens flaky = new SubmitTokens(failingSecondClaim, this.keys, TTL, Duration.ofMinutes(5), false);
+		assertThatExceptionOfType(DedupStoreException.class)
+			.isThrownBy(() -> flaky.issue("alice", "/orders"));
+		assertThat(flaky.issue("alice", "/orders")).isInstanceOf(Issue.Issued.class);
 	}
 
 	private static String issued(Issue issue) {
