@@ -155,6 +155,23 @@ public abstract class HttpDedupIntegrationTests {
 	}
 
 	@Test
+	void anAsyncHandlerHoldsItsLockUntilItsResponseIsComplete() throws Exception {
+		this.recorder.closeGate();
+		Thread first = new Thread(() -> this.client.post("/lock/async", "{}", "X-User", this.user, "X-Run", this.run,
+				"X-Gate", "true"));
+		first.start();
+		try {
+			await().atMost(Duration.ofSeconds(10)).until(() -> this.recorder.runs(this.run) == 1);
+			assertThat(post("/lock/async", "{}").status()).isEqualTo(409);
+		}
+		finally {
+			this.recorder.openGate();
+			first.join();
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> post("/lock/async", "{}").status() == 200);
+	}
+
+	@Test
 	void leaseRenewalKeepsASlowHandlersLockLongAfterTheLeaseWouldHaveRunOut() throws Exception {
 		Thread slow = new Thread(() -> this.client.post("/lock/slow?sleepMs=2000", "", "X-User", this.user, "X-Run",
 				this.run));

@@ -71,6 +71,13 @@ class TestEndpoints {
 		return ResponseEntity.status(status).body("status " + status);
 	}
 
+	@PostMapping("/lock/async")
+	@PreventDuplicateSubmit
+	java.util.concurrent.Callable<Map<String, Object>> lockAsync(@RequestHeader("X-Run") String run,
+			@RequestHeader(name = "X-Gate", defaultValue = "false") boolean gate) {
+		return () -> handle(run, gate);
+	}
+
 	@PostMapping("/token/orders")
 	@PreventDuplicateSubmit(strategy = Strategy.TOKEN)
 	Map<String, Object> token(@RequestBody(required = false) @Nullable String body, @RequestHeader("X-Run") String run,
