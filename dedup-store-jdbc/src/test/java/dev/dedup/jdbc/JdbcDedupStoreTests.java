@@ -184,8 +184,12 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 			shortLived.add(prefix + ":short:" + i);
 		}
 		List<String> live = List.of(prefix + ":live:1", prefix + ":live:2", prefix + ":live:3");
-		assertThat(this.store.claimAll(shortLived, "p", Duration.ofMillis(200))).containsOnly(ClaimResult.acquired());
+		// Half consumed with a short retention, half consuming with a short lease; claimed with a long lease
+		// first so that a slow machine cannot let a lease run out before the completion.
+		assertThat(this.store.claimAll(shortLived.subList(0, 600), "p", LONG)).containsOnly(ClaimResult.acquired());
 		assertThat(this.store.completeAll(shortLived.subList(0, 600), "p", Duration.ofMillis(200))).containsOnly(true);
+		assertThat(this.store.claimAll(shortLived.subList(600, 1200), "p", Duration.ofMillis(200)))
+			.containsOnly(ClaimResult.acquired());
 		this.store.claimAll(live, "p", LONG);
 		assertThat(countLike(prefix)).isEqualTo(1203);
 		letStoreTimePass(Duration.ofMillis(200));
