@@ -10,8 +10,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.config.TopicBuilder;
 
 /**
- * Run with no arguments: an embedded KRaft broker and the in-memory store; prints a report and exits.
- * {@code --dedup.store=redis} uses the Redis at spring.data.redis.* (localhost:6379 by default);
+ * Run with no arguments: an embedded KRaft broker and the JDBC store on an H2 file database; prints a report
+ * and exits. {@code --dedup.store=redis} uses the Redis at spring.data.redis.* (localhost:6379 by default);
  * {@code --spring.kafka.bootstrap-servers=…} uses a real broker instead of the embedded one.
  * {@code --spring.profiles.active=web} also serves the protected HTTP order endpoints and keeps running.
  */

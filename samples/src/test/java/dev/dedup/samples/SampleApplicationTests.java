@@ -11,7 +11,7 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * The quick-start sample, as the README runs it: embedded broker, in-memory store, a burst with repeats.
+ * The quick-start sample, as the README runs it: embedded broker, JDBC store on H2, a burst with repeats.
  */
 class SampleApplicationTests {
 
@@ -32,7 +32,7 @@ class SampleApplicationTests {
 			System.setOut(original);
 		}
 		String report = captured.toString(StandardCharsets.UTF_8);
-		assertThat(report).contains("sent                 40", "unique ids           31", "handled              31",
+		assertThat(report).contains("dedup sample report (store: JdbcDedupStore)", "sent                 40", "unique ids           31", "handled              31",
 				"skipped as duplicate 9", "handled twice        0", "all settled");
 	}
 

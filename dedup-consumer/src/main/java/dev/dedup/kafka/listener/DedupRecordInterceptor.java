@@ -30,6 +30,11 @@ import dev.dedup.kafka.listener.DedupKafkaStats.Event;
  * {@code intercept()} again for every redelivery. So the claim acquired for a record is remembered on the
  * consumer thread and only that claim is completed or released: a skipped record completes nothing, and
  * {@code failure()} for a record this consumer did not acquire releases nothing.
+ *
+ * <p>When the store writes the claim in the listener's own transaction (the JDBC store, with a container
+ * whose transaction manager runs on the store's DataSource), the record is marked CONSUMED inside that
+ * transaction, just before it commits: the mark and the listener's database writes commit or roll back
+ * together. Otherwise, in a transaction the mark waits until after the commit.
  */
 public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 
@@ -121,6 +126,10 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 		if (claim == null) {
 			return; // skipped, bypassed or never claimed here: nothing to complete
 		}
+		if (claim.claim().joinsTransaction() && TransactionSynchronizationManager.isSynchronizationActive()) {
+			completeWithinTransaction(record, claim);
+			return;
+		}
 		if (TransactionSynchronizationManager.isSynchronizationActive()) {
 			// In a transactional container the record is done only when the transaction commits: marking it
 			// earlier would turn a failed commit (output and offsets rolled back) into a skipped redelivery.
@@ -140,6 +149,38 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			return;
 		}
 		complete(record, claim);
+	}
+
+	/**
+	 * The claim row was written in the listener's own transaction (a JDBC store on the transaction's
+	 * DataSource): mark it CONSUMED in that transaction, just before it commits, so the mark and the
+	 * listener's writes commit together or not at all. A failure to mark throws from beforeCommit, which
+	 * rolls the transaction back (success() itself may not throw: the container only logs it), and a
+	 * rollback takes the claim row with it.
+	 */
+	private void completeWithinTransaction(ConsumerRecord<K, V> record, ActiveClaim claim) {
+		TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+			@Override
+			public void beforeCommit(boolean readOnly) {
+				if (!claim.claim().complete(claim.retention())) {
+					throw new IllegalStateException("Could not mark " + describe(record) + " CONSUMED in its "
+							+ "transaction (the claim row is gone); rolling back so it is processed again");
+				}
+			}
+
+			@Override
+			public void afterCompletion(int status) {
+				if (status == STATUS_COMMITTED) {
+					DedupRecordInterceptor.this.stats.record(Event.COMPLETED);
+				}
+				else {
+					claim.claim().rolledBack();
+					DedupRecordInterceptor.this.stats.record(Event.RELEASED);
+				}
+			}
+
+		});
 	}
 
 	private void complete(ConsumerRecord<K, V> record, ActiveClaim claim) {

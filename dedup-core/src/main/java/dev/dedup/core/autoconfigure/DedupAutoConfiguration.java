@@ -13,7 +13,7 @@ import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 
 /**
- * The engine, key rules and the store fallback. Store modules (Redis, …) run before this one and
+ * The engine, key rules and the store fallback. Store modules (Redis, JDBC) run before this one and
  * contribute a {@link DedupStore} bean when they apply; this class only fills the gap.
  */
 @AutoConfiguration
@@ -31,10 +31,15 @@ public class DedupAutoConfiguration {
 					+ "dev.dedup:dedup-store-redis and spring-boot-starter-data-redis, and configure "
 					+ "spring.data.redis.* so that a RedisConnectionFactory bean exists");
 		}
+		if (store == DedupProperties.StoreType.JDBC) {
+			throw new IllegalStateException("dedup.store=jdbc, but no JDBC store could be created: add "
+					+ "dev.dedup:dedup-store-jdbc and a JDBC driver, and configure spring.datasource.* so that a "
+					+ "single DataSource bean exists");
+		}
 		if (store == null) {
 			log.warn("No dedup store configured and no RedisConnectionFactory found: using the in-memory store. "
 					+ "It is not shared between instances and forgets everything on restart; set dedup.store "
-					+ "(redis) for production, or dedup.store=memory to silence this warning.");
+					+ "(redis or jdbc) for production, or dedup.store=memory to silence this warning.");
 		}
 		return new InMemoryDedupStore();
 	}

@@ -13,7 +13,7 @@ public class DedupProperties {
 
 	/**
 	 * Which key store to use. Unset: Redis when a RedisConnectionFactory exists, else the in-memory store
-	 * (with a warning: it is neither shared nor durable).
+	 * (with a warning: it is neither shared nor durable). The JDBC store is used only when chosen here.
 	 */
 	private @Nullable StoreType store;
 
@@ -57,6 +57,9 @@ public class DedupProperties {
 
 		/** Redis through Spring Data Redis (module dedup-store-redis). */
 		REDIS,
+
+		/** A SQL table through JDBC: MySQL, MariaDB, PostgreSQL or H2 (module dedup-store-jdbc). */
+		JDBC,
 
 		/** This JVM's memory: tests and single-instance demos only. */
 		MEMORY

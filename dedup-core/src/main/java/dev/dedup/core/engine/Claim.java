@@ -27,12 +27,20 @@ public final class Claim implements AutoCloseable {
 
 	private final AtomicBoolean open;
 
+	private final boolean joinsTransaction;
+
 	private final AtomicBoolean leaseLost = new AtomicBoolean();
 
 	private volatile @Nullable ScheduledFuture<?> renewal;
 
 	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer) {
+		this(engine, key, owner, status, storeAnswer, false);
+	}
+
+	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer,
+			boolean joinsTransaction) {
 		this.engine = engine;
+		this.joinsTransaction = joinsTransaction;
 		this.key = key;
 		this.owner = owner;
 		this.status = status;
@@ -66,6 +74,15 @@ public final class Claim implements AutoCloseable {
 	/** Whether a renewal found that the lease had been taken over while the work ran. */
 	public boolean isLeaseLost() {
 		return this.leaseLost.get();
+	}
+
+	/**
+	 * Whether the store wrote this claim in the caller's own transaction (see
+	 * {@link dev.dedup.core.store.DedupStore#joinsCurrentTransaction()}): then it is not renewed, it must be
+	 * completed before that transaction commits, and {@link #rolledBack()} closes it after a rollback.
+	 */
+	public boolean joinsTransaction() {
+		return this.joinsTransaction;
 	}
 
 	/** Whether this claim still holds its key (acquired, and neither completed nor released). */
@@ -107,6 +124,19 @@ public final class Claim implements AutoCloseable {
 		return this.engine.release(this);
 	}
 
+	/**
+	 * For a claim that {@link #joinsTransaction() joined} the caller's transaction: that transaction rolled
+	 * back and took the entry with it, so close the claim without a store call (the transaction's connection
+	 * is no longer usable for it). A no-op for a closed claim.
+	 * @throws IllegalStateException for a claim that did not join a transaction
+	 */
+	public void rolledBack() {
+		if (!this.joinsTransaction) {
+			throw new IllegalStateException("Claim on '" + this.key + "' did not join a transaction; release it");
+		}
+		this.open.set(false);
+	}
+
 	@Override
 	public void close() {
 		release();
@@ -139,7 +169,7 @@ public final class Claim implements AutoCloseable {
 
 	@Override
 	public String toString() {
-		return "Claim[" + this.key + ", " + this.status + "]";
+		return "Claim[" + this.key + ", " + this.status + (this.joinsTransaction ? ", in transaction" : "") + "]";
 	}
 
 }

@@ -75,7 +75,8 @@ public final class DedupEngine implements AutoCloseable {
 
 	/**
 	 * Claim {@code key} with a new random owner. An {@link ClaimStatus#ACQUIRED} claim renews its lease every
-	 * third of {@code lease} until it is completed or released.
+	 * third of {@code lease} until it is completed or released, unless the store wrote it in the caller's
+	 * transaction ({@link Claim#joinsTransaction()}).
 	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed (with fail-open
 	 * the answer is {@link ClaimStatus#BYPASSED})
 	 */
@@ -83,7 +84,9 @@ public final class DedupEngine implements AutoCloseable {
 		requirePositive(lease, "lease");
 		String owner = newOwnerId();
 		ClaimResult answer;
+		boolean joinsTransaction;
 		try {
+			joinsTransaction = this.store.joinsCurrentTransaction();
 			answer = this.store.claim(key, owner, lease);
 		}
 		catch (DedupStoreException ex) {
@@ -94,8 +97,11 @@ public final class DedupEngine implements AutoCloseable {
 			}
 			throw ex;
 		}
-		Claim claim = new Claim(this, key, owner, ClaimStatus.valueOf(answer.outcome().name()), answer);
-		if (claim.status() == ClaimStatus.ACQUIRED) {
+		Claim claim = new Claim(this, key, owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
+				joinsTransaction);
+		// A claim inside the caller's transaction is invisible until it commits: others wait on its row lock,
+		// not on its lease, and a renewal from another thread would only wait on that lock too.
+		if (claim.status() == ClaimStatus.ACQUIRED && !joinsTransaction) {
 			long period = Math.max(lease.toMillis() / 3, MIN_RENEW_PERIOD.toMillis());
 			claim.startRenewal(this.renewer.scheduleAtFixedRate(() -> renew(claim, lease), period, period,
 					TimeUnit.MILLISECONDS));
@@ -116,7 +122,8 @@ public final class DedupEngine implements AutoCloseable {
 				return completed;
 			}
 			catch (DedupStoreException ex) {
-				if (attempt >= COMPLETE_RETRY_PAUSES_MS.length) {
+				// Inside the caller's transaction a retry would reuse its broken connection: let it roll back.
+				if (claim.joinsTransaction() || attempt >= COMPLETE_RETRY_PAUSES_MS.length) {
 					throw ex;
 				}
 				log.debug("Completing '{}' failed, retrying: {}", claim.key(), ex.getMessage());

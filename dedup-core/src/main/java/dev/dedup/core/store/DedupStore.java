@@ -23,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * Steps that change an entry check the owner (fencing): a caller whose lease ran out and was taken over
  * can neither mark nor delete the new owner's entry. Every method throws {@link DedupStoreException} when
  * the store cannot answer.
+ * <p>
+ * A store may <em>join the caller's transaction</em> (the JDBC store does, on its own DataSource): see
+ * {@link #joinsCurrentTransaction()}.
  */
 public interface DedupStore {
 
@@ -81,6 +84,17 @@ public interface DedupStore {
 			results.add(complete(key, owner, retention, null));
 		}
 		return results;
+	}
+
+	/**
+	 * Whether steps called on this thread right now are written in the caller's own transaction, so that
+	 * they commit or roll back together with the caller's other writes. The engine asks before each claim.
+	 * A claim written this way is invisible to other callers until the commit (they wait on its lock rather
+	 * than see IN_PROGRESS), so its lease is not renewed; it must be completed <em>before</em> the commit,
+	 * and a rollback removes it without any store call. Stores that never join a transaction answer false.
+	 */
+	default boolean joinsCurrentTransaction() {
+		return false;
 	}
 
 	/**

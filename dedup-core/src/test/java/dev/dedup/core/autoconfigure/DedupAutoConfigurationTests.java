@@ -127,6 +127,18 @@ class DedupAutoConfigurationTests {
 	}
 
 	@Test
+	void jdbcStoreWithoutAJdbcStoreBeanFailsWithAMessageNamingTheModule() {
+		this.contextRunner.withPropertyValues("dedup.store=jdbc")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining("dedup-store-jdbc")
+				.hasMessageContaining("dedup.store=jdbc")
+				.hasMessageContaining("spring.datasource"));
+	}
+
+	@Test
 	void redisStoreWithAStoreBeanContributedElsewhereWorks() {
 		this.contextRunner.withPropertyValues("dedup.store=redis")
 			.withUserConfiguration(UserStoreConfiguration.class)

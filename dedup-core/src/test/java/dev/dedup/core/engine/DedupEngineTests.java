@@ -1,6 +1,7 @@
 package dev.dedup.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -505,6 +506,47 @@ class DedupEngineTests {
 	 * Delegates every step to a real store, but can be switched to throw {@link DedupStoreException} (store
 	 * down) or to misbehave on renewal. Counts calls.
 	 */
+	// --- claims inside the caller's transaction ----------------------------------------------------------
+
+	@Test
+	void claimWrittenInTheCallersTransactionIsNeverRenewed() throws InterruptedException {
+		this.store.inTransaction = true;
+		Claim claim = this.engine.claim("tx", Duration.ofMillis(300));
+		assertThat(claim.status()).isEqualTo(ClaimStatus.ACQUIRED);
+		assertThat(claim.joinsTransaction()).isTrue();
+		Thread.sleep(250); // two renewal periods, within the lease
+		assertThat(this.store.renewCalls).hasValue(0);
+		assertThat(claim.complete(RETENTION)).isTrue();
+	}
+
+	@Test
+	void completeInTheCallersTransactionIsNotRetriedSoTheTransactionCanRollBack() {
+		this.store.inTransaction = true;
+		Claim claim = this.engine.claim("tx-complete", LONG_LEASE);
+		this.store.failNextCompletes.set(1);
+		assertThatExceptionOfType(DedupStoreException.class).isThrownBy(() -> claim.complete(RETENTION));
+		assertThat(this.store.completeCalls).hasValue(1);
+	}
+
+	@Test
+	void rolledBackClosesATransactionClaimWithoutAStoreCall() {
+		this.store.inTransaction = true;
+		Claim claim = this.engine.claim("tx-rollback", LONG_LEASE);
+		claim.rolledBack();
+		assertThat(claim.isOpen()).isFalse();
+		assertThat(claim.release()).isFalse();
+		assertThat(this.store.releaseCalls).hasValue(0);
+		assertThat(this.store.completeCalls).hasValue(0);
+	}
+
+	@Test
+	void rolledBackIsRefusedForAClaimOutsideATransaction() {
+		Claim claim = this.engine.claim("no-tx", LONG_LEASE);
+		assertThat(claim.joinsTransaction()).isFalse();
+		assertThatIllegalStateException().isThrownBy(claim::rolledBack);
+		assertThat(claim.release()).isTrue();
+	}
+
 	static final class FaultInjectingStore implements DedupStore {
 
 		private final DedupStore delegate;
@@ -526,6 +568,8 @@ class DedupEngineTests {
 		final AtomicInteger renewCalls = new AtomicInteger();
 
 		final AtomicReference<@Nullable Thread> lastRenewThread = new AtomicReference<>();
+
+		volatile boolean inTransaction;
 
 		FaultInjectingStore(DedupStore delegate) {
 			this.delegate = delegate;
@@ -553,6 +597,11 @@ class DedupEngineTests {
 			this.releaseCalls.incrementAndGet();
 			failIfDown();
 			return this.delegate.release(key, owner);
+		}
+
+		@Override
+		public boolean joinsCurrentTransaction() {
+			return this.inTransaction;
 		}
 
 		@Override

@@ -1,0 +1,129 @@
+package dev.dedup.kafka.integration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+import com.zaxxer.hikari.HikariDataSource;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.dedup.test.services.TestDatabase;
+import dev.dedup.test.services.TestMariaDb;
+import dev.dedup.test.services.TestPostgres;
+
+/**
+ * Transactional mode under SIGKILL, on MariaDB and PostgreSQL: two consumer JVMs of one group
+ * ({@link TransactionalJdbcConsumer}: container in a JDBC transaction, one business row per message) work
+ * through a stream with resent ids, and are killed at random moments, twice, and replaced. A killed
+ * consumer's open transaction rolls back its claim with its business row, and a committed one carries its
+ * CONSUMED mark, so whatever the redeliveries: exactly one business row per unique id, none missing.
+ */
+class JdbcTransactionalCrashTests {
+
+	private static final int UNIQUE_IDS = 240;
+
+	@ParameterizedTest(name = "{0}")
+	@ValueSource(strings = { "mariadb", "postgresql" })
+	void killedConsumersLeaveExactlyOneBusinessRowPerIdNoneMissing(String vendor) throws Exception {
+		TestDatabase database = vendor.equals("mariadb") ? TestMariaDb.get() : TestPostgres.get();
+		String run = UUID.randomUUID().toString().substring(0, 8);
+		String topic = "jdbc-crash-" + run;
+		String orders = "orders_" + run;
+		String dedupTable = "dd_crash_" + run;
+		long seed = System.nanoTime();
+		Random random = new Random(seed);
+
+		HikariDataSource dataSource = new HikariDataSource();
+		dataSource.setJdbcUrl(database.jdbcUrl());
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("CREATE TABLE " + orders + " (id VARCHAR(100) NOT NULL, consumer VARCHAR(40))");
+		List<ChildJvm> children = new ArrayList<>();
+		try {
+			Map<String, Object> properties = TestKafka.get().consumerApp(topic, 2, "jdbc-crash-" + run, "crash", "");
+			properties.remove("spring.data.redis.url");
+			properties.put("dedup.store", "jdbc");
+			properties.put("dedup.jdbc.table-name", dedupTable);
+			properties.put("dedup.jdbc.purge.enabled", "false");
+			properties.put("spring.datasource.url", database.jdbcUrl());
+			properties.put("spring.kafka.consumer.max-poll-records", "20");
+			properties.put("spring.kafka.consumer.properties.session.timeout.ms", "6000");
+			properties.put("spring.kafka.consumer.properties.heartbeat.interval.ms", "1000");
+			properties.put("spring.jmx.enabled", "false");
+			properties.put("test.orders-table", orders);
+			properties.put("test.handler-millis", "10");
+			properties.put("test.after-commit-millis", "20");
+
+			// Every id once, and a third of them resent later in the stream with a new offset.
+			List<String> stream = new ArrayList<>();
+			for (int i = 0; i < UNIQUE_IDS; i++) {
+				stream.add("order-" + run + "-" + i);
+				if (i % 3 == 2) {
+					stream.add("order-" + run + "-" + random.nextInt(i));
+				}
+			}
+			TestKafka.get().send(topic, stream);
+
+			children.add(start(vendor, "a", properties));
+			children.add(start(vendor, "b", properties));
+			// Two kills at random moments while rows are being written, each followed by a replacement.
+			for (int kill = 0; kill < 2; kill++) {
+				int threshold = (kill + 1) * UNIQUE_IDS / 4;
+				await().atMost(Duration.ofSeconds(60))
+					.failFast("a consumer died:\n" + outputs(children), () -> children.stream().noneMatch(ChildJvm::isAlive))
+					.until(() -> count(jdbc, "SELECT COUNT(*) FROM " + orders) >= threshold);
+				Thread.sleep(random.nextInt(400));
+				ChildJvm victim = children.remove(random.nextInt(children.size()));
+				victim.kill();
+				children.add(start(vendor, "r" + kill, properties));
+			}
+			await().atMost(Duration.ofSeconds(60))
+				.untilAsserted(() -> assertThat(count(jdbc, "SELECT COUNT(DISTINCT id) FROM " + orders))
+					.as("seed %d, consumers:%n%s", seed, outputs(children))
+					.isEqualTo(UNIQUE_IDS));
+			Thread.sleep(1000); // a straggling duplicate would show now
+			assertThat(jdbc.queryForList("SELECT id FROM " + orders + " GROUP BY id HAVING COUNT(*) > 1", String.class))
+				.as("ids with more than one business row (seed %d)", seed)
+				.isEmpty();
+			assertThat(count(jdbc, "SELECT COUNT(*) FROM " + orders)).isEqualTo(UNIQUE_IDS);
+			assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state = 'D'")).isEqualTo(UNIQUE_IDS);
+			assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state <> 'D'")).isZero();
+		}
+		finally {
+			for (ChildJvm child : children) {
+				child.close();
+			}
+			jdbc.execute("DROP TABLE IF EXISTS " + orders);
+			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable);
+			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable + "_schema_history");
+			dataSource.close();
+		}
+	}
+
+	private static ChildJvm start(String vendor, String name, Map<String, Object> properties) throws Exception {
+		Map<String, Object> own = new HashMap<>(properties);
+		own.put("test.consumer", name);
+		return ChildJvm.start(TransactionalJdbcConsumer.class, "jdbc-crash-" + vendor + "-" + name, own);
+	}
+
+	private static long count(JdbcTemplate jdbc, String sql) {
+		Long count = jdbc.queryForObject(sql, Long.class);
+		return count == null ? 0 : count;
+	}
+
+	private static String outputs(List<ChildJvm> children) {
+		StringBuilder out = new StringBuilder();
+		children.forEach(child -> out.append(child.output(), Math.max(0, child.output().length() - 3000),
+				child.output().length()).append("\n---\n"));
+		return out.toString();
+	}
+
+}

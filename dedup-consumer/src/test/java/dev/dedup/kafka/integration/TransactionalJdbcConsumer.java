@@ -1,0 +1,122 @@
+package dev.dedup.kafka.integration;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+import dev.dedup.core.store.DedupStore;
+
+/**
+ * A consumer app whose listener container runs each record in a JDBC transaction (Boot's
+ * DataSourceTransactionManager on the container) and whose listener inserts one business row per message.
+ * With {@code dedup.store=jdbc} on the same DataSource the dedup row is written in that transaction too.
+ * Run as a child JVM by {@link JdbcTransactionalCrashTests} (and in-JVM by
+ * {@link JdbcTransactionalListenerTests}); the app has no dedup code of its own.
+ */
+@SpringBootConfiguration
+@EnableAutoConfiguration
+public class TransactionalJdbcConsumer {
+
+	public static void main(String[] args) {
+		SpringApplication.run(TransactionalJdbcConsumer.class, args);
+	}
+
+	/** Boot's factory, plus the one line that puts the container in a JDBC transaction. */
+	@Bean
+	ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(
+			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<Object, Object> consumerFactory,
+			PlatformTransactionManager transactionManager) {
+		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+		configurer.configure(factory, consumerFactory);
+		factory.getContainerProperties().setTransactionManager(transactionManager);
+		return factory;
+	}
+
+	@Bean
+	OrderTable orderTable(JdbcTemplate jdbc, DedupStore store) {
+		return new OrderTable(jdbc, store);
+	}
+
+	static class OrderTable {
+
+		/** Whether the store joined the listener's transaction, as seen from inside the listener (in-JVM tests). */
+		static volatile boolean sawStoreJoinTransaction;
+
+		private final JdbcTemplate jdbc;
+
+		private final DedupStore store;
+
+		@Value("${test.orders-table}")
+		String table;
+
+		@Value("${test.consumer:main}")
+		String consumer;
+
+		@Value("${test.handler-millis:0}")
+		long handlerMillis;
+
+		/**
+		 * Post-commit work per message (an afterCommit callback that takes this long): the moment in which a
+		 * mark written after the commit would be lost to a kill. In transactional mode there is no such moment.
+		 */
+		@Value("${test.after-commit-millis:0}")
+		long afterCommitMillis;
+
+		/** Payloads starting with this fail after their insert, once per JVM: the insert must roll back. */
+		@Value("${test.fail-once-prefix:}")
+		String failOncePrefix;
+
+		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+		OrderTable(JdbcTemplate jdbc, DedupStore store) {
+			this.jdbc = jdbc;
+			this.store = store;
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
+		void onMessage(ConsumerRecord<String, String> record) throws InterruptedException {
+			sawStoreJoinTransaction |= this.store.joinsCurrentTransaction();
+			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
+					this.consumer);
+			if (this.handlerMillis > 0) {
+				Thread.sleep(this.handlerMillis);
+			}
+			if (this.afterCommitMillis > 0) {
+				TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+					@Override
+					public void afterCommit() {
+						sleep(OrderTable.this.afterCommitMillis);
+					}
+
+				});
+			}
+			if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
+					&& this.failed.add(record.value())) {
+				throw new IllegalStateException("injected failure after the insert of " + record.value());
+			}
+		}
+
+		private static void sleep(long millis) {
+			try {
+				Thread.sleep(millis);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+
+	}
+
+}

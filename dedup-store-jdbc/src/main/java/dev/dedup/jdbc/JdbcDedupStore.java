@@ -1,0 +1,344 @@
+package dev.dedup.jdbc;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessException;
+
+import dev.dedup.core.store.ClaimOutcome;
+import dev.dedup.core.store.ClaimResult;
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.StoredEntry;
+
+/**
+ * A {@link DedupStore} on one SQL table (see the migrations under {@code dev/dedup/jdbc/migration}): the
+ * whole {@code DedupKeys} key in one primary-key column, a state ({@code C}/{@code D}), the owner, an expiry
+ * on the database's clock, an optional result, and an index on the expiry for the purge.
+ *
+ * <p>Each step is one statement (or, for a MySQL batch completion, one short transaction): the vendor's
+ * upsert makes "absent or expired → CONSUMING" a single atomic step, with no SELECT-then-INSERT race. A claim
+ * answer hidden by a concurrent change between two statements is retried, at most {@value #CLAIM_ATTEMPTS}
+ * times. Batches are multi-row statements, a few round trips for a whole poll.
+ *
+ * <p><b>Transactional mode.</b> With {@code joinTransactions}, when the calling thread runs a Spring-managed
+ * transaction on this store's DataSource (a DataSourceTransactionManager, a JPA one, a Kafka container with
+ * one), steps run on that transaction's connection: the claim commits or rolls back with the caller's own
+ * writes ({@link #joinsCurrentTransaction()}). Otherwise every step takes a connection of its own and
+ * commits at once, whatever transaction the thread is in.
+ *
+ * <p>Every failure to reach or use the database is thrown as a {@link DedupStoreException}.
+ */
+public final class JdbcDedupStore implements DedupStore {
+
+	/**
+	 * Bytes in the key column ({@code VARBINARY(512)} on MySQL; {@code VARCHAR(512)} characters elsewhere,
+	 * which hold at least 512 UTF-8 bytes). Longer message ids are hashed by {@code DedupKeys}.
+	 */
+	public static final int MAX_KEY_LENGTH = 512;
+
+	/** Bytes in the owner column; the engine's owners are 32 hex digits. */
+	static final int MAX_OWNER_LENGTH = 128;
+
+	static final int CLAIM_ATTEMPTS = 10;
+
+	/** Keys per statement: well within every driver's parameter limit. */
+	static final int CHUNK = 500;
+
+	/** A century: far beyond any lease or retention, and within every vendor's timestamp range. */
+	private static final long MAX_MILLIS = Duration.ofDays(36_500).toMillis();
+
+	private final DataSource dataSource;
+
+	private final JdbcDialect dialect;
+
+	private final TableName table;
+
+	private final SqlDialect sql;
+
+	private final boolean joinTransactions;
+
+	private final Connections connections;
+
+	private volatile boolean prepared;
+
+	/**
+	 * @param dataSource the database; in transactional mode, the one the application's transactions use
+	 * @param dialect its dialect ({@link JdbcDialect#detect(DataSource)})
+	 * @param table the dedup table, created by the migrations of {@link JdbcDedupMigrations}
+	 * @param joinTransactions whether steps join a Spring-managed transaction on this DataSource
+	 */
+	public JdbcDedupStore(DataSource dataSource, JdbcDialect dialect, TableName table, boolean joinTransactions) {
+		this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+		this.dialect = Objects.requireNonNull(dialect, "dialect");
+		this.table = Objects.requireNonNull(table, "table");
+		this.sql = dialect.sql(table);
+		this.joinTransactions = joinTransactions;
+		this.connections = new Connections(dataSource);
+	}
+
+	public JdbcDialect dialect() {
+		return this.dialect;
+	}
+
+	public TableName table() {
+		return this.table;
+	}
+
+	public DataSource dataSource() {
+		return this.dataSource;
+	}
+
+	@Override
+	public boolean joinsCurrentTransaction() {
+		return this.joinTransactions && this.connections.inTransaction();
+	}
+
+	@Override
+	public ClaimResult claim(String key, String owner, Duration lease) {
+		return claimAll(List.of(key), owner, lease).get(0);
+	}
+
+	@Override
+	public List<ClaimResult> claimAll(List<String> keys, String owner, Duration lease) {
+		if (keys.isEmpty()) {
+			return List.of();
+		}
+		long leaseMillis = millis("lease", lease);
+		checkOwner(owner);
+		keys.forEach(JdbcDedupStore::checkKey);
+		Map<String, ClaimResult> answers = new HashMap<>();
+		List<String> pending = new ArrayList<>(new TreeSet<>(keys));
+		for (int attempt = 1; !pending.isEmpty(); attempt++) {
+			if (attempt > CLAIM_ATTEMPTS) {
+				throw new DedupStoreException("JDBC dedup store could not claim " + pending.size() + " keys: rows kept "
+						+ "changing under " + CLAIM_ATTEMPTS + " attempts");
+			}
+			List<String> retry = new ArrayList<>();
+			for (List<String> chunk : chunks(pending)) {
+				@Nullable ClaimResult[] results = run("claim " + describe(chunk), false,
+						connection -> this.sql.claim(connection, chunk, owner, leaseMillis));
+				for (int i = 0; i < chunk.size(); i++) {
+					ClaimResult result = results[i];
+					if (result == null) {
+						retry.add(chunk.get(i));
+					}
+					else {
+						answers.put(chunk.get(i), result);
+					}
+				}
+			}
+			pending = retry;
+		}
+		return inCallOrder(keys, answers, lease);
+	}
+
+	@Override
+	public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
+		long retentionMillis = millis("retention", retention);
+		if (!fits(key) || !fitsOwner(owner)) {
+			return false;
+		}
+		boolean joined = joinsCurrentTransaction();
+		// Inside the transaction the row is ours and locked: nobody can have taken it over, even if its lease
+		// ran out while the work ran, and the mark must commit with the work.
+		return run("complete '" + key + "'", false,
+				connection -> this.sql.complete(connection, key, owner, retentionMillis, result, !joined));
+	}
+
+	@Override
+	public boolean release(String key, String owner) {
+		if (!fits(key) || !fitsOwner(owner)) {
+			return false;
+		}
+		boolean joined = joinsCurrentTransaction();
+		return run("release '" + key + "'", false, connection -> this.sql.release(connection, key, owner, !joined));
+	}
+
+	@Override
+	public boolean renew(String key, String owner, Duration lease) {
+		long leaseMillis = millis("lease", lease);
+		if (!fits(key) || !fitsOwner(owner)) {
+			return false;
+		}
+		return run("renew '" + key + "'", false, connection -> this.sql.renew(connection, key, owner, leaseMillis));
+	}
+
+	@Override
+	public List<Boolean> completeAll(List<String> keys, String owner, Duration retention) {
+		if (keys.isEmpty()) {
+			return List.of();
+		}
+		long retentionMillis = millis("retention", retention);
+		boolean joined = joinsCurrentTransaction();
+		List<String> distinct = new ArrayList<>(new TreeSet<>(keys.stream().filter(JdbcDedupStore::fits).toList()));
+		Map<String, Boolean> completed = new HashMap<>();
+		if (fitsOwner(owner)) {
+			for (List<String> chunk : chunks(distinct)) {
+				boolean[] results = run("complete " + describe(chunk), this.sql.completeAllIsMultiStatement(),
+						connection -> this.sql.completeAll(connection, chunk, owner, retentionMillis, !joined));
+				for (int i = 0; i < chunk.size(); i++) {
+					completed.put(chunk.get(i), results[i]);
+				}
+			}
+		}
+		List<Boolean> answers = new ArrayList<>(keys.size());
+		for (String key : keys) {
+			// A key repeated in the list was completed by its first occurrence, so the second finds it CONSUMED.
+			answers.add(Boolean.TRUE.equals(completed.remove(key)));
+		}
+		return answers;
+	}
+
+	@Override
+	public Optional<StoredEntry> inspect(String key) {
+		if (!fits(key)) {
+			return Optional.empty(); // no row can hold a key the column cannot
+		}
+		LiveRow row = run("inspect '" + key + "'", false,
+				connection -> this.sql.readLive(connection, List.of(key), false).get(key));
+		if (row == null) {
+			return Optional.empty();
+		}
+		Duration remaining = Duration.ofMillis(Math.max(0, row.remainingMillis()));
+		return Optional.of(LiveRow.CONSUMED.equals(row.state()) ? StoredEntry.consumed(remaining, row.result())
+				: StoredEntry.consuming(String.valueOf(row.owner()), remaining));
+	}
+
+	/**
+	 * Deletes at most {@code limit} expired rows, on a connection of its own.
+	 * @return how many rows were deleted
+	 */
+	public int purgeExpired(int limit) {
+		if (limit < 1) {
+			throw new IllegalArgumentException("The purge batch size must be at least 1, was " + limit);
+		}
+		return run("purge", false, connection -> this.sql.purge(connection, limit), false);
+	}
+
+	/** {@value #MAX_KEY_LENGTH}: see {@link #MAX_KEY_LENGTH}. */
+	@Override
+	public int maxKeyLength() {
+		return MAX_KEY_LENGTH;
+	}
+
+	/** Whether this store's MySQL connections report affected rows (null for other dialects or before use). */
+	@Nullable
+	Boolean usesAffectedRows() {
+		return this.sql instanceof MySqlDialect mysql && this.prepared ? mysql.usesAffectedRows() : null;
+	}
+
+	@Override
+	public String toString() {
+		return "JdbcDedupStore[" + this.dialect + ", " + this.table + (this.joinTransactions ? ", transactional" : "")
+				+ "]";
+	}
+
+	private <T> T run(String action, boolean multiStatement, Connections.Work<T> work) {
+		return run(action, multiStatement, work, this.joinTransactions);
+	}
+
+	private <T> T run(String action, boolean multiStatement, Connections.Work<T> work, boolean mayJoin) {
+		try {
+			prepareOnce();
+			return this.connections.run(mayJoin, multiStatement, work);
+		}
+		catch (SQLException | DataAccessException ex) {
+			throw new DedupStoreException("JDBC dedup store could not " + action + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	private void prepareOnce() throws SQLException {
+		if (this.prepared) {
+			return;
+		}
+		synchronized (this) {
+			if (!this.prepared) {
+				this.connections.run(false, false, connection -> {
+					this.sql.prepare(connection);
+					return null;
+				});
+				this.prepared = true;
+			}
+		}
+	}
+
+	/**
+	 * Answers in the caller's order. A key repeated in the list answers as if claimed again at once: an
+	 * acquired key is now IN_PROGRESS under this owner's whole lease; anything else answers the same again.
+	 */
+	private static List<ClaimResult> inCallOrder(List<String> keys, Map<String, ClaimResult> answers, Duration lease) {
+		List<ClaimResult> ordered = new ArrayList<>(keys.size());
+		Map<String, Boolean> seen = new HashMap<>();
+		for (String key : keys) {
+			ClaimResult answer = answers.get(key);
+			if (seen.put(key, Boolean.TRUE) != null && answer.outcome() == ClaimOutcome.ACQUIRED) {
+				answer = ClaimResult.inProgress(lease);
+			}
+			ordered.add(answer);
+		}
+		return ordered;
+	}
+
+	private static List<List<String>> chunks(List<String> keys) {
+		List<List<String>> chunks = new ArrayList<>();
+		for (int from = 0; from < keys.size(); from += CHUNK) {
+			chunks.add(keys.subList(from, Math.min(keys.size(), from + CHUNK)));
+		}
+		return chunks;
+	}
+
+	private static String describe(List<String> keys) {
+		return keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys";
+	}
+
+	/**
+	 * A key longer than the column would be truncated or refused by the database, so two keys could share a
+	 * row; {@code DedupKeys} never builds one.
+	 */
+	private static void checkKey(String key) {
+		if (!fits(key)) {
+			throw new IllegalArgumentException("Dedup key of " + utf8Length(key) + " bytes is longer than the "
+					+ MAX_KEY_LENGTH + " bytes of the key column; build keys with DedupKeys, which hashes long ids");
+		}
+	}
+
+	private static void checkOwner(String owner) {
+		if (!fitsOwner(owner)) {
+			throw new IllegalArgumentException("Owner id longer than " + MAX_OWNER_LENGTH + " bytes");
+		}
+	}
+
+	private static boolean fits(String key) {
+		return !key.isEmpty() && utf8Length(key) <= MAX_KEY_LENGTH;
+	}
+
+	private static boolean fitsOwner(String owner) {
+		return utf8Length(owner) <= MAX_OWNER_LENGTH;
+	}
+
+	private static int utf8Length(String value) {
+		return value.getBytes(StandardCharsets.UTF_8).length;
+	}
+
+	/** Whole milliseconds, at least 1, at most a century. */
+	private static long millis(String what, Duration duration) {
+		if (duration.isNegative() || duration.isZero()) {
+			throw new IllegalArgumentException("The " + what + " must be positive, but is " + duration);
+		}
+		return Math.max(1, Math.min(MAX_MILLIS, duration.toMillis()));
+	}
+
+}

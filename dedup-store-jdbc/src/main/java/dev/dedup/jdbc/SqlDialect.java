@@ -1,0 +1,151 @@
+package dev.dedup.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.dedup.core.store.ClaimResult;
+
+/**
+ * One vendor's SQL for the dedup table. Every time comparison and assignment uses the database's clock
+ * ({@link #now()}); Java only ever binds durations in milliseconds, never an instant. Keys passed to the
+ * batch methods are distinct and sorted, so concurrent batches lock rows in one order and cannot deadlock.
+ *
+ * <p>Rows: {@code state} is {@code C} (CONSUMING, with {@code owner}) or {@code D} (CONSUMED, owner null,
+ * optional {@code result}); a row whose {@code expires_at} is not after now counts as absent.
+ */
+abstract class SqlDialect {
+
+	protected final String table;
+
+	SqlDialect(TableName table) {
+		this.table = table.value();
+	}
+
+	/** The database's current time. */
+	abstract String now();
+
+	/** The database's current time plus one bound parameter of milliseconds. */
+	abstract String nowPlusMillis();
+
+	/** Milliseconds from the database's now until {@code expires_at}, computed by the database. */
+	abstract String remainingMillis();
+
+	/**
+	 * Claims distinct, sorted keys for {@code owner}: absent or expired rows become CONSUMING. One answer per
+	 * key, in order; null where a concurrent change hid the row between two statements (the caller retries).
+	 */
+	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
+			long leaseMillis) throws SQLException;
+
+	/** Completes distinct, sorted keys without result; one answer per key, in order. */
+	abstract boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
+			boolean checkExpiry) throws SQLException;
+
+	/** Whether {@link #completeAll} runs more than one statement and so needs a transaction of its own. */
+	boolean completeAllIsMultiStatement() {
+		return false;
+	}
+
+	/** Deletes at most {@code limit} expired rows; returns how many. */
+	abstract int purge(Connection connection, int limit) throws SQLException;
+
+	/** Runs once per store, on a connection of its own, before its first step. */
+	void prepare(Connection connection) throws SQLException {
+	}
+
+	void setText(PreparedStatement statement, int index, String value) throws SQLException {
+		statement.setString(index, value);
+	}
+
+	@Nullable
+	String getText(ResultSet resultSet, int column) throws SQLException {
+		return resultSet.getString(column);
+	}
+
+	boolean complete(Connection connection, String key, String owner, long retentionMillis,
+			byte @Nullable [] result, boolean checkExpiry) throws SQLException {
+		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = ?, expires_at = "
+				+ nowPlusMillis() + ", updated_at = " + now() + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
+				+ expiryCheck(checkExpiry);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			if (result != null) {
+				statement.setBytes(1, result);
+			}
+			else {
+				statement.setNull(1, Types.VARBINARY);
+			}
+			statement.setLong(2, retentionMillis);
+			setText(statement, 3, key);
+			setText(statement, 4, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	boolean release(Connection connection, String key, String owner, boolean checkExpiry) throws SQLException {
+		String sql = "DELETE FROM " + this.table + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
+				+ expiryCheck(checkExpiry);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setText(statement, 1, key);
+			setText(statement, 2, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	boolean renew(Connection connection, String key, String owner, long leaseMillis) throws SQLException {
+		String sql = "UPDATE " + this.table + " SET expires_at = " + nowPlusMillis() + ", updated_at = " + now()
+				+ " WHERE dedup_key = ? AND state = 'C' AND owner = ? AND expires_at > " + now();
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, leaseMillis);
+			setText(statement, 2, key);
+			setText(statement, 3, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/**
+	 * The unexpired rows among {@code keys}. With {@code lock}, a locking read ({@code FOR UPDATE}): it sees
+	 * the latest committed row even in a REPEATABLE READ transaction, where a plain read sees a snapshot.
+	 */
+	Map<String, LiveRow> readLive(Connection connection, List<String> keys, boolean lock) throws SQLException {
+		String sql = "SELECT dedup_key, state, owner, result, " + remainingMillis() + " FROM " + this.table
+				+ " WHERE dedup_key IN (" + placeholders(keys.size()) + ") AND expires_at > " + now()
+				+ (lock ? " FOR UPDATE" : "");
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 1, keys.get(i));
+			}
+			try (ResultSet rows = statement.executeQuery()) {
+				return liveRows(rows);
+			}
+		}
+	}
+
+	Map<String, LiveRow> liveRows(ResultSet rows) throws SQLException {
+		Map<String, LiveRow> live = new HashMap<>();
+		while (rows.next()) {
+			String key = getText(rows, 1);
+			String state = rows.getString(2);
+			if (key != null && state != null) {
+				live.put(key, new LiveRow(state.trim(), getText(rows, 3), rows.getBytes(4), rows.getLong(5)));
+			}
+		}
+		return live;
+	}
+
+	String expiryCheck(boolean checkExpiry) {
+		return checkExpiry ? " AND expires_at > " + now() : "";
+	}
+
+	static String placeholders(int count) {
+		return String.join(", ", java.util.Collections.nCopies(count, "?"));
+	}
+
+}

@@ -1,0 +1,9 @@
+/**
+ * A {@link dev.dedup.core.store.DedupStore} on a SQL table through JDBC: MySQL/MariaDB, PostgreSQL and H2,
+ * each step one vendor upsert or one short transaction, expiry on the database's clock, Flyway migrations
+ * and a purge job; it can join the caller's transaction on the same DataSource.
+ */
+@NullMarked
+package dev.dedup.jdbc;
+
+import org.jspecify.annotations.NullMarked;
