@@ -1,0 +1,292 @@
+package dev.dedup.benchmarks;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import dev.dedup.benchmarks.ThroughputApplication.CountingListener;
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.kafka.listener.DedupKafkaStats;
+
+/**
+ * End-to-end throughput of a Spring Boot {@code @KafkaListener} without dedup and with dedup on each store,
+ * measured in one JVM against one embedded KRaft broker, so the ratios compare like with like.
+ *
+ * <p>Produces {@code records} records (unique {@code dedup-id} header each) to a 3-partition topic once.
+ * Then, per variant and round, starts a fresh Boot context whose listener (Boot's default container factory,
+ * concurrency 3) reads the whole topic from the beginning in a new consumer group, and closes it. The clock
+ * runs from starting the listener containers (the context is fully started by then) to the last record
+ * handled. One warm-up round per variant on a smaller topic comes first; the measured rounds interleave
+ * the variants, so a slow phase of the machine hits all of them alike.
+ *
+ * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code records} (50000),
+ * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
+ * {@code redis-host} (127.0.0.1), {@code redis-port} (6379).
+ */
+public final class KafkaThroughputBenchmark {
+
+	static final int PARTITIONS = 3;
+
+	static final int CONCURRENCY = 3;
+
+	/** The dedup variants; each is one set of properties on the same application. */
+	enum Variant {
+
+		RAW("raw", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory")),
+
+		MEMORY("dedup-memory", Map.of("dedup.store", "memory")),
+
+		REDIS("dedup-redis", Map.of("dedup.store", "redis"));
+
+		final String label;
+
+		final Map<String, String> properties;
+
+		Variant(String label, Map<String, String> properties) {
+			this.label = label;
+			this.properties = properties;
+		}
+
+	}
+
+	/** One measured consumption of the whole topic. */
+	record Round(long records, long startNanos, long firstNanos, long lastNanos) {
+
+		double recordsPerSecond() {
+			return this.records / seconds(this.lastNanos - this.startNanos);
+		}
+
+		/** Excludes joining the group and the first fetch: the steady rate between first and last record. */
+		double steadyRecordsPerSecond() {
+			return (this.records - 1) / seconds(this.lastNanos - this.firstNanos);
+		}
+
+		double firstRecordMillis() {
+			return (this.firstNanos - this.startNanos) / 1e6;
+		}
+
+		private static double seconds(long nanos) {
+			return nanos / 1e9;
+		}
+
+	}
+
+	private final Map<String, String> options;
+
+	private final String runId = UUID.randomUUID().toString().substring(0, 8);
+
+	private String bootstrapServers = "";
+
+	private int roundNumber;
+
+	private KafkaThroughputBenchmark(Map<String, String> options) {
+		this.options = options;
+	}
+
+	public static void main(String[] args) throws Exception {
+		new KafkaThroughputBenchmark(parseOptions(args)).run(System.out);
+		System.exit(0); // the broker's and Kafka clients' non-daemon threads would keep the JVM alive
+	}
+
+	private void run(PrintStream out) throws Exception {
+		int records = intOption("records", 50_000);
+		int rounds = intOption("rounds", 3);
+		int warmupRecords = intOption("warmup-records", Math.min(records, 10_000));
+		String topic = "bench-" + this.runId;
+		String warmupTopic = "bench-warmup-" + this.runId;
+
+		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, topic, warmupTopic);
+		broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+		broker.brokerProperty("offsets.topic.num.partitions", "1");
+		broker.afterPropertiesSet();
+		try {
+			this.bootstrapServers = broker.getBrokersAsString();
+			produce(warmupTopic, warmupRecords);
+			produce(topic, records);
+			System.err.printf("Produced %d + %d warm-up records; warming up%n", records, warmupRecords);
+			for (Variant variant : Variant.values()) {
+				consume(variant, warmupTopic, warmupRecords);
+			}
+			Map<Variant, List<Round>> results = new EnumMap<>(Variant.class);
+			for (int round = 1; round <= rounds; round++) {
+				for (Variant variant : Variant.values()) {
+					Round measured = consume(variant, topic, records);
+					results.computeIfAbsent(variant, v -> new ArrayList<>()).add(measured);
+					System.err.printf("round %d %-12s %,10.0f records/s%n", round, variant.label,
+							measured.recordsPerSecond());
+				}
+			}
+			printReport(out, records, rounds, warmupRecords, results);
+		}
+		finally {
+			broker.destroy();
+		}
+	}
+
+	/** Sends {@code count} records, spread evenly over the partitions so the 3 consumers share the work. */
+	private void produce(String topic, int count) throws Exception {
+		Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrapServers,
+				ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+				ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+				ProducerConfig.LINGER_MS_CONFIG, 10);
+		AtomicReference<Exception> failure = new AtomicReference<>();
+		try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+			for (int i = 0; i < count; i++) {
+				String id = topic + "-" + i;
+				ProducerRecord<String, String> record = new ProducerRecord<>(topic, i % PARTITIONS, null,
+						"payload-" + i);
+				record.headers().add("dedup-id", id.getBytes(StandardCharsets.UTF_8));
+				producer.send(record, (metadata, ex) -> {
+					if (ex != null) {
+						failure.compareAndSet(null, ex);
+					}
+				});
+			}
+			producer.flush();
+		}
+		if (failure.get() != null) {
+			throw new IllegalStateException("Producing to " + topic + " failed", failure.get());
+		}
+	}
+
+	/** Starts a context for {@code variant}, times its listener over the whole topic, and closes it. */
+	private Round consume(Variant variant, String topic, int records) throws InterruptedException {
+		String group = "bench-" + variant.label + "-" + (++this.roundNumber) + "-" + this.runId;
+		Map<String, Object> properties = new LinkedHashMap<>(variant.properties);
+		properties.put("spring.kafka.bootstrap-servers", this.bootstrapServers);
+		properties.put("spring.kafka.consumer.auto-offset-reset", "earliest");
+		properties.put("spring.kafka.listener.concurrency", CONCURRENCY);
+		// Started by hand below, so the clock starts with the containers and not somewhere inside refresh().
+		properties.put("spring.kafka.listener.auto-startup", "false");
+		properties.put("spring.data.redis.host", stringOption("redis-host", "127.0.0.1"));
+		properties.put("spring.data.redis.port", intOption("redis-port", 6379));
+		properties.put("spring.data.redis.repositories.enabled", "false");
+		properties.put("dedup.key-prefix", "bench-" + this.runId);
+		// Short, so the run's keys leave the local Redis soon after; the cost of the write is the same.
+		properties.put("dedup.kafka.retention", "10m");
+		properties.put("bench.topic", topic);
+		properties.put("bench.group", group);
+		properties.put("bench.records", records);
+		properties.put("spring.main.banner-mode", "off");
+		properties.put("spring.jmx.enabled", "false");
+
+		// As command-line arguments, which outrank system properties such as -Dbench.records.
+		String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+			.toArray(String[]::new);
+		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(ThroughputApplication.class)
+			.logStartupInfo(false)
+			.run(args)) {
+			CountingListener listener = context.getBean(CountingListener.class);
+			checkVariant(variant, context);
+			long start = System.nanoTime();
+			context.getBean(KafkaListenerEndpointRegistry.class).start();
+			if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
+				throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
+						+ records + " records in time");
+			}
+			Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos());
+			checkAcquired(variant, context, records);
+			return round;
+		}
+	}
+
+	/** Fails the run if a variant is not what its label says: dedup off for raw, the named store otherwise. */
+	private static void checkVariant(Variant variant, ConfigurableApplicationContext context) {
+		boolean dedup = !context.getBeansOfType(DedupKafkaStats.class).isEmpty();
+		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
+		boolean expected = switch (variant) {
+			case RAW -> !dedup;
+			case MEMORY -> dedup && store.equals("InMemoryDedupStore");
+			case REDIS -> dedup && store.equals("RedisDedupStore");
+		};
+		if (!expected) {
+			throw new IllegalStateException(variant.label + " is misconfigured: dedup " + dedup + ", store " + store);
+		}
+	}
+
+	/** Every record must have been claimed (fresh group, unique ids): otherwise dedup skipped work. */
+	private static void checkAcquired(Variant variant, ConfigurableApplicationContext context, long records) {
+		if (variant == Variant.RAW) {
+			return;
+		}
+		long acquired = context.getBean(DedupKafkaStats.class).count(DedupKafkaStats.Event.ACQUIRED);
+		if (acquired != records) {
+			throw new IllegalStateException(variant.label + " acquired " + acquired + " of " + records + " records");
+		}
+	}
+
+	private static void printReport(PrintStream out, int records, int rounds, int warmupRecords,
+			Map<Variant, List<Round>> results) {
+		double rawRate = median(results.get(Variant.RAW), Round::recordsPerSecond);
+		double rawSteady = median(results.get(Variant.RAW), Round::steadyRecordsPerSecond);
+		out.println();
+		out.printf("%,d records, %d partitions, concurrency %d, %d rounds (+1 warm-up of %,d records), "
+				+ "%d CPUs, Java %s%n", records, PARTITIONS, CONCURRENCY, rounds, warmupRecords,
+				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+		out.printf("dedup classes from %s%n%n", EngineBenchmark.dedupLocation());
+		out.println("| variant | median records/s | ÷ raw | median first record after (ms) "
+				+ "| median records/s, first → last record | ÷ raw | rounds (records/s) |");
+		out.println("|---|---:|---:|---:|---:|---:|---|");
+		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
+			List<Round> measured = entry.getValue();
+			double rate = median(measured, Round::recordsPerSecond);
+			double steady = median(measured, Round::steadyRecordsPerSecond);
+			List<String> each = new ArrayList<>();
+			measured.forEach(r -> each.add(String.format("%,.0f", r.recordsPerSecond())));
+			out.printf("| %s | %,.0f | %.2f | %,.0f | %,.0f | %.2f | %s |%n", entry.getKey().label, rate,
+					rate / rawRate, median(measured, Round::firstRecordMillis), steady, steady / rawSteady,
+					String.join(", ", each));
+		}
+		out.println();
+	}
+
+	private static double median(List<Round> rounds, ToDoubleFunction<Round> value) {
+		double[] values = rounds.stream().mapToDouble(value).sorted().toArray();
+		int middle = values.length / 2;
+		return (values.length % 2 == 1) ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+	}
+
+	/** {@code NAME=value} or {@code --NAME=value} arguments, over {@code -Dbench.NAME=value}. */
+	private static Map<String, String> parseOptions(String[] args) {
+		Map<String, String> options = new LinkedHashMap<>();
+		System.getProperties().stringPropertyNames().stream()
+			.filter(name -> name.startsWith("bench."))
+			.forEach(name -> options.put(name.substring("bench.".length()), System.getProperty(name)));
+		for (String arg : args) {
+			int equals = arg.indexOf('=');
+			if (equals < 1) {
+				throw new IllegalArgumentException("Expected NAME=value, got '" + arg + "'");
+			}
+			String name = arg.startsWith("--") ? arg.substring(2, equals) : arg.substring(0, equals);
+			options.put(name, arg.substring(equals + 1));
+		}
+		return options;
+	}
+
+	private int intOption(String name, int defaultValue) {
+		String value = this.options.get(name);
+		return (value == null) ? defaultValue : Integer.parseInt(value.replace("_", ""));
+	}
+
+	private String stringOption(String name, String defaultValue) {
+		return this.options.getOrDefault(name, defaultValue);
+	}
+
+}
