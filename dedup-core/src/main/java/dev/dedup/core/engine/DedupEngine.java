@@ -2,8 +2,8 @@ package dev.dedup.core.engine;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -43,11 +43,7 @@ public final class DedupEngine implements AutoCloseable {
 	 * An engine with its own single daemon thread for lease renewal.
 	 */
 	public DedupEngine(DedupStore store, StoreFailurePolicy storeFailurePolicy) {
-		this(store, storeFailurePolicy, Executors.newSingleThreadScheduledExecutor(runnable -> {
-			Thread thread = new Thread(runnable, "dedup-lease-renewer");
-			thread.setDaemon(true);
-			return thread;
-		}), true);
+		this(store, storeFailurePolicy, newRenewer(), true);
 	}
 
 	/**
@@ -171,6 +167,26 @@ public final class DedupEngine implements AutoCloseable {
 		if (this.ownsRenewer) {
 			this.renewer.shutdownNow();
 		}
+	}
+
+	/** Renewals waiting in the engine's own scheduler (for tests); -1 with a caller's scheduler. */
+	int queuedRenewals() {
+		return this.ownsRenewer && this.renewer instanceof ScheduledThreadPoolExecutor pool ? pool.getQueue().size()
+				: -1;
+	}
+
+	/**
+	 * One daemon thread. Cancelled renewals leave the queue at once: most claims complete long before their
+	 * first renewal, and by default a cancelled task (holding its claim) would stay queued for lease/3.
+	 */
+	private static ScheduledExecutorService newRenewer() {
+		ScheduledThreadPoolExecutor renewer = new ScheduledThreadPoolExecutor(1, runnable -> {
+			Thread thread = new Thread(runnable, "dedup-lease-renewer");
+			thread.setDaemon(true);
+			return thread;
+		});
+		renewer.setRemoveOnCancelPolicy(true);
+		return renewer;
 	}
 
 	/** 128 random bits: owners need only be unique, not secret. */

@@ -633,4 +633,14 @@ class DedupEngineTests {
 
 	}
 
+	@Test
+	void completedClaimsLeaveNoRenewalQueuedBehindThem() {
+		try (DedupEngine engine = new DedupEngine(new InMemoryDedupStore(), StoreFailurePolicy.FAIL_CLOSED)) {
+			for (int i = 0; i < 10_000; i++) {
+				engine.claim("queue-" + i, Duration.ofSeconds(30)).complete(Duration.ofMinutes(1));
+			}
+			assertThat(engine.queuedRenewals()).isZero();
+		}
+	}
+
 }
