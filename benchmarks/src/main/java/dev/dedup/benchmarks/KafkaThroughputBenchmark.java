@@ -38,7 +38,8 @@ import dev.dedup.kafka.listener.DedupKafkaStats;
  *
  * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code records} (50000),
  * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
- * {@code redis-host} (127.0.0.1), {@code redis-port} (6379).
+ * {@code redis-host} (127.0.0.1), {@code redis-port} (6379), {@code mariadb-url}
+ * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}).
  */
 public final class KafkaThroughputBenchmark {
 
@@ -53,7 +54,9 @@ public final class KafkaThroughputBenchmark {
 
 		MEMORY("dedup-memory", Map.of("dedup.store", "memory")),
 
-		REDIS("dedup-redis", Map.of("dedup.store", "redis"));
+		REDIS("dedup-redis", Map.of("dedup.store", "redis")),
+
+		MARIADB("dedup-mariadb", Map.of("dedup.store", "jdbc"));
 
 		final String label;
 
@@ -178,6 +181,11 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.host", stringOption("redis-host", "127.0.0.1"));
 		properties.put("spring.data.redis.port", intOption("redis-port", 6379));
 		properties.put("spring.data.redis.repositories.enabled", "false");
+		// Every variant gets the DataSource (the JDBC store is on the classpath); only dedup-mariadb uses it.
+		properties.put("spring.datasource.url", stringOption("mariadb-url",
+				"jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true"));
+		properties.put("dedup.jdbc.table-name", "bench_dedup"); // one table for every run: keys carry the run id
+		properties.put("dedup.jdbc.purge.enabled", "false");
 		properties.put("dedup.key-prefix", "bench-" + this.runId);
 		// Short, so the run's keys leave the local Redis soon after; the cost of the write is the same.
 		properties.put("dedup.kafka.retention", "10m");
@@ -215,6 +223,7 @@ public final class KafkaThroughputBenchmark {
 			case RAW -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore");
 			case REDIS -> dedup && store.equals("RedisDedupStore");
+			case MARIADB -> dedup && store.equals("JdbcDedupStore");
 		};
 		if (!expected) {
 			throw new IllegalStateException(variant.label + " is misconfigured: dedup " + dedup + ", store " + store);
