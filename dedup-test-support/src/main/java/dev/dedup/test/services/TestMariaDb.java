@@ -1,7 +1,5 @@
 package dev.dedup.test.services;
 
-import java.time.Duration;
-
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,11 +22,12 @@ public final class TestMariaDb {
 
 	static final int DEFAULT_PORT = 3306;
 
-	private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
-
 	static final String HOW_TO_START = "Start MariaDB with: start-stop-daemon --start --oknodo --background --exec "
 			+ "/usr/sbin/mariadbd (apt-get install mariadb-server; root may log in over TCP without password, "
 			+ "database 'test'), or set " + URL_VARIABLE + "=jdbc:mysql://host:3306/test?user=…&password=…";
+
+	private static final DatabaseLookup LOOKUP = new DatabaseLookup("MariaDB/MySQL", URL_VARIABLE, "mysql", DEFAULT_PORT,
+			HOW_TO_START, DatabasePing::mysqlAnswers, TestcontainersDatabases::mysql, TestMariaDb::localUrl);
 
 	private static @Nullable TestDatabase resolved;
 
@@ -47,19 +46,7 @@ public final class TestMariaDb {
 	}
 
 	static TestDatabase resolve(@Nullable String configured, int localPort) {
-		if (configured != null) {
-			return TestDatabase.fromUrl(URL_VARIABLE, "mysql", configured, DEFAULT_PORT);
-		}
-		if (DatabasePing.mysqlAnswers(TestRedis.LOCAL_HOST, localPort, PING_TIMEOUT)) {
-			return new TestDatabase(localUrl(localPort), TestRedis.LOCAL_HOST, localPort,
-					"the server on " + TestRedis.LOCAL_HOST + ":" + localPort);
-		}
-		String dockerProblem = TestcontainersDatabases.unavailableReason();
-		if (dockerProblem == null) {
-			return TestcontainersDatabases.mysql();
-		}
-		throw new AssertionError("No MariaDB/MySQL for tests: " + URL_VARIABLE + " is not set, no server greets on "
-				+ TestRedis.LOCAL_HOST + ":" + localPort + ", and " + dockerProblem + ". " + HOW_TO_START);
+		return LOOKUP.resolve(configured, localPort);
 	}
 
 	static String localUrl(int port) {

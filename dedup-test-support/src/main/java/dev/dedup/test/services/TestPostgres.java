@@ -1,7 +1,5 @@
 package dev.dedup.test.services;
 
-import java.time.Duration;
-
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,12 +23,13 @@ public final class TestPostgres {
 
 	static final int DEFAULT_PORT = 5432;
 
-	private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
-
 	static final String HOW_TO_START = "Start PostgreSQL with: pg_ctlcluster --skip-systemctl-redirect "
 			+ "$(ls /etc/postgresql) main start (apt-get install postgresql; trust authentication for postgres on "
 			+ "127.0.0.1, database 'test'), or set " + URL_VARIABLE
 			+ "=jdbc:postgresql://host:5432/test?user=…&password=…";
+
+	private static final DatabaseLookup LOOKUP = new DatabaseLookup("PostgreSQL", URL_VARIABLE, "postgresql", DEFAULT_PORT,
+			HOW_TO_START, DatabasePing::postgresAnswers, TestcontainersDatabases::postgres, TestPostgres::localUrl);
 
 	private static @Nullable TestDatabase resolved;
 
@@ -49,19 +48,7 @@ public final class TestPostgres {
 	}
 
 	static TestDatabase resolve(@Nullable String configured, int localPort) {
-		if (configured != null) {
-			return TestDatabase.fromUrl(URL_VARIABLE, "postgresql", configured, DEFAULT_PORT);
-		}
-		if (DatabasePing.postgresAnswers(TestRedis.LOCAL_HOST, localPort, PING_TIMEOUT)) {
-			return new TestDatabase(localUrl(localPort), TestRedis.LOCAL_HOST, localPort,
-					"the server on " + TestRedis.LOCAL_HOST + ":" + localPort);
-		}
-		String dockerProblem = TestcontainersDatabases.unavailableReason();
-		if (dockerProblem == null) {
-			return TestcontainersDatabases.postgres();
-		}
-		throw new AssertionError("No PostgreSQL for tests: " + URL_VARIABLE + " is not set, nothing answers on "
-				+ TestRedis.LOCAL_HOST + ":" + localPort + ", and " + dockerProblem + ". " + HOW_TO_START);
+		return LOOKUP.resolve(configured, localPort);
 	}
 
 	static String localUrl(int port) {

@@ -56,7 +56,7 @@ class TestDatabasesTests {
 	void failsWithInstructionsWhenNoServerCanBeFound() {
 		int nothingListens = Ports.freePort();
 		assertThatExceptionOfType(AssertionError.class).isThrownBy(() -> TestMariaDb.resolve(null, nothingListens))
-			.withMessageContaining("no server greets on 127.0.0.1:" + nothingListens)
+			.withMessageContaining("nothing answers on 127.0.0.1:" + nothingListens)
 			.withMessageContaining("Docker is not available")
 			.withMessageContaining("start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd")
 			.withMessageContaining("DEDUP_TEST_MYSQL_URL");
