@@ -63,7 +63,12 @@ class AnnotatedListenerSettings implements ListenerSettingsResolver {
 		return fallback == null ? this.defaults : settingsOf(fallback);
 	}
 
-	ListenerDedupSettings settingsOf(DeduplicateBinding binding) {
+	/** Merges every binding now, so a malformed {@code @Deduplicate} fails at startup. */
+	void validateAll() {
+		this.bindings.get().forEach(this::settingsOf);
+	}
+
+	private ListenerDedupSettings settingsOf(DeduplicateBinding binding) {
 		return this.merged.computeIfAbsent(binding, this::merge);
 	}
 

@@ -1,6 +1,5 @@
 package dev.dedup.kafka.autoconfigure;
 
-import java.util.List;
 import java.util.Locale;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -65,15 +64,19 @@ public class DedupKafkaAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
-	DedupKafkaConfigurer dedupKafkaConfigurer(DedupEngine engine, DedupKeys keys, DedupKafkaProperties properties,
-			ObjectProvider<MessageIdResolver> idResolver, DeduplicateAnnotationScanner scanner, BeanFactory beanFactory,
-			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler) {
+	AnnotatedListenerSettings dedupListenerSettings(DedupKafkaProperties properties,
+			ObjectProvider<MessageIdResolver> idResolver, DeduplicateAnnotationScanner scanner, BeanFactory beanFactory) {
 		ListenerDedupSettings defaults = new ListenerDedupSettings(
 				idResolver.getIfUnique(() -> defaultIdResolver(properties)), properties.getMissingId(),
 				properties.getLease(), properties.getRetention(), properties.getOnInProgress());
-		AnnotatedListenerSettings settings = new AnnotatedListenerSettings(defaults, scanner::bindings,
+		return new AnnotatedListenerSettings(defaults, scanner::bindings,
 				name -> beanFactory.getBean(name, MessageIdResolver.class));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	DedupKafkaConfigurer dedupKafkaConfigurer(DedupEngine engine, DedupKeys keys, AnnotatedListenerSettings settings,
+			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler) {
 		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(engine, keys, settings,
 				stats);
 		// Boot passes a unique CommonErrorHandler bean to its factory; without one, containers use this default.
@@ -82,16 +85,8 @@ public class DedupKafkaAutoConfiguration {
 
 	/** Fails at startup, not at the first record, when a @Deduplicate is malformed. */
 	@Bean
-	static SmartInitializingSingleton dedupDeduplicateValidator(ObjectProvider<DeduplicateAnnotationScanner> scanner,
-			ObjectProvider<DedupKafkaProperties> properties, BeanFactory beanFactory) {
-		return () -> {
-			DedupKafkaProperties props = properties.getObject();
-			ListenerDedupSettings defaults = new ListenerDedupSettings(new RecordKeyMessageIdResolver(),
-					props.getMissingId(), props.getLease(), props.getRetention(), props.getOnInProgress());
-			AnnotatedListenerSettings check = new AnnotatedListenerSettings(defaults, List::of,
-					name -> beanFactory.getBean(name, MessageIdResolver.class));
-			scanner.getObject().bindings().forEach(check::settingsOf);
-		};
+	static SmartInitializingSingleton dedupDeduplicateValidator(ObjectProvider<AnnotatedListenerSettings> settings) {
+		return () -> settings.getObject().validateAll();
 	}
 
 	@Bean
