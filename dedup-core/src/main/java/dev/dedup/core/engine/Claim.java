@@ -33,6 +33,11 @@ public final class Claim implements AutoCloseable {
 
 	private volatile @Nullable ScheduledFuture<?> renewal;
 
+	/** For a claim from {@link DedupEngine#claimAll} whose work has not begun: its lease, else null. */
+	private @Nullable Duration beginLease;
+
+	private long claimedAtNanos;
+
 	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer) {
 		this(engine, key, owner, status, storeAnswer, false);
 	}
@@ -91,6 +96,33 @@ public final class Claim implements AutoCloseable {
 	}
 
 	/**
+	 * Say that the work of a claim from {@link DedupEngine#claimAll} starts now, so its lease is renewed from
+	 * here on. A claim that waited longer than a third of its lease first checks with the store that it
+	 * still holds the key (one round trip). A no-op for a claim already begun, or one from
+	 * {@link DedupEngine#claim}, which renews from the start.
+	 * @return true if the claim holds its key and the work may run; false if the lease ran out while the
+	 * claim waited (the claim is closed: claim the key again)
+	 * @throws dev.dedup.core.store.DedupStoreException if the store cannot say (the claim is closed, and its
+	 * entry expires with the lease)
+	 * @throws IllegalStateException if this claim did not acquire the key, or was already closed
+	 */
+	public boolean begin() {
+		if (this.status == ClaimStatus.BYPASSED) {
+			return true;
+		}
+		if (this.status != ClaimStatus.ACQUIRED || !this.open.get()) {
+			throw new IllegalStateException("Cannot begin key '" + this.key + "': the claim was " + this.status
+					+ (this.open.get() ? "" : " and is closed"));
+		}
+		Duration lease = this.beginLease;
+		if (lease == null) {
+			return true;
+		}
+		this.beginLease = null;
+		return this.engine.begin(this, lease, this.claimedAtNanos);
+	}
+
+	/**
 	 * Mark the work done: the key becomes CONSUMED for {@code retention}. A no-op for a bypassed claim.
 	 * @return true if the key is now CONSUMED (or the claim was bypassed); false if the lease was lost to
 	 * another owner, whose entry is left alone
@@ -140,6 +172,25 @@ public final class Claim implements AutoCloseable {
 	@Override
 	public void close() {
 		release();
+	}
+
+	void awaitBegin(Duration lease, long claimedAtNanos) {
+		if (this.status == ClaimStatus.ACQUIRED) {
+			this.beginLease = lease;
+			this.claimedAtNanos = claimedAtNanos;
+		}
+	}
+
+	/** The store no longer holds the key for this claim (or cannot say): close it without a store call. */
+	void closeUnheld() {
+		this.open.set(false);
+		markLeaseLost();
+	}
+
+	/** Closes the claim for {@link DedupEngine#completeAll}, with the checks {@link #complete} makes. */
+	void closeForCompletion() {
+		closeOrFail("complete");
+		stopRenewal();
 	}
 
 	void startRenewal(ScheduledFuture<?> renewal) {

@@ -1,11 +1,16 @@
 package dev.dedup.core.engine;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -98,31 +103,168 @@ public final class DedupEngine implements AutoCloseable {
 		// A claim inside the caller's transaction is invisible until it commits: others wait on its row lock,
 		// not on its lease, and a renewal from another thread would only wait on that lock too.
 		if (claim.status() == ClaimStatus.ACQUIRED && !joinsTransaction) {
-			long period = Math.max(lease.toMillis() / 3, MIN_RENEW_PERIOD.toMillis());
-			claim.startRenewal(this.renewer.scheduleAtFixedRate(() -> renew(claim, lease), period, period,
-					TimeUnit.MILLISECONDS));
+			startRenewal(claim, lease);
 		}
 		return claim;
 	}
 
+	/**
+	 * Claim several keys ahead of their work, with one new owner and in one store call where the store can
+	 * ({@link DedupStore#claimAll}): a Kafka poll's worth of records in one round trip instead of one each.
+	 * Unlike {@link #claim}, an {@link ClaimStatus#ACQUIRED} claim from here is <em>not</em> renewed until
+	 * {@link Claim#begin()} says its work starts. Until then it holds its key for one lease, so a claim whose
+	 * work never starts (the rest of a poll after an error, a revoked partition) expires by itself. A key
+	 * repeated in {@code keys} answers IN_PROGRESS the second time.
+	 * @return one claim per key, in order
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed (with fail-open
+	 * every claim is {@link ClaimStatus#BYPASSED})
+	 */
+	public List<Claim> claimAll(List<String> keys, Duration lease) {
+		requirePositive(lease, "lease");
+		String owner = newOwnerId();
+		List<ClaimResult> answers;
+		boolean joinsTransaction;
+		try {
+			joinsTransaction = this.store.joinsCurrentTransaction();
+			answers = keys.isEmpty() ? List.of() : this.store.claimAll(keys, owner, lease);
+		}
+		catch (DedupStoreException ex) {
+			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
+				log.warn("Dedup store unavailable, running {} keys without dedup protection (fail-open): {}",
+						keys.size(), ex.getMessage());
+				return keys.stream().map(key -> new Claim(this, key, owner, ClaimStatus.BYPASSED, null)).toList();
+			}
+			throw ex;
+		}
+		if (answers.size() != keys.size()) {
+			throw new DedupStoreException("The store answered " + answers.size() + " claims for " + keys.size()
+					+ " keys");
+		}
+		long claimedAt = System.nanoTime();
+		List<Claim> claims = new ArrayList<>(keys.size());
+		for (int i = 0; i < keys.size(); i++) {
+			ClaimResult answer = answers.get(i);
+			Claim claim = new Claim(this, keys.get(i), owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
+					joinsTransaction);
+			claim.awaitBegin(lease, claimedAt);
+			claims.add(claim);
+		}
+		return claims;
+	}
+
+	/**
+	 * Start the work of a claim from {@link #claimAll}: from now on its lease is renewed. A claim that waited
+	 * less than a renewal period still holds its key by construction; one that waited longer asks the store
+	 * to extend its lease first, and if that finds the lease gone (expired, perhaps taken over) the claim is
+	 * closed and the caller must claim the key again.
+	 */
+	boolean begin(Claim claim, Duration lease, long claimedAtNanos) {
+		if (claim.joinsTransaction()) {
+			return true;
+		}
+		long period = renewPeriodMillis(lease);
+		if (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - claimedAtNanos) >= period) {
+			boolean held;
+			try {
+				held = this.store.renew(claim.key(), claim.owner(), lease);
+			}
+			catch (DedupStoreException ex) {
+				claim.closeUnheld();
+				throw ex;
+			}
+			if (!held) {
+				claim.closeUnheld();
+				return false;
+			}
+		}
+		startRenewal(claim, lease);
+		return true;
+	}
+
+	private void startRenewal(Claim claim, Duration lease) {
+		long period = renewPeriodMillis(lease);
+		claim.startRenewal(this.renewer.scheduleAtFixedRate(() -> renew(claim, lease), period, period,
+				TimeUnit.MILLISECONDS));
+	}
+
+	private static long renewPeriodMillis(Duration lease) {
+		return Math.max(lease.toMillis() / 3, MIN_RENEW_PERIOD.toMillis());
+	}
+
+	/**
+	 * Mark several acquired claims CONSUMED for {@code retention}, with one store call per owner where the
+	 * store can ({@link DedupStore#completeAll}); claims from one {@link #claimAll} share an owner. Retries
+	 * through short store outages like {@link Claim#complete(Duration)}. Every claim is closed, whatever
+	 * the answer.
+	 * @return per claim, in order: true if it is now CONSUMED, false if its lease was lost to another owner
+	 * @throws DedupStoreException if the store stayed unreachable through the retries; the claims' CONSUMING
+	 * entries then expire with their leases
+	 * @throws IllegalStateException if a claim did not acquire its key, was already closed, or joined a
+	 * transaction (those complete one by one, before their transaction commits)
+	 */
+	public List<Boolean> completeAll(List<Claim> claims, Duration retention) {
+		requirePositive(retention, "retention");
+		Map<String, List<Integer>> byOwner = new LinkedHashMap<>();
+		Boolean[] results = new Boolean[claims.size()];
+		for (int i = 0; i < claims.size(); i++) {
+			Claim claim = claims.get(i);
+			if (claim.status() == ClaimStatus.BYPASSED) {
+				results[i] = true;
+				continue;
+			}
+			if (claim.status() != ClaimStatus.ACQUIRED || !claim.isOpen() || claim.joinsTransaction()) {
+				// Checked before any claim is closed, so a bad list loses nothing.
+				throw new IllegalStateException("Cannot complete " + claim + (claim.isOpen() ? "" : ": it is closed")
+						+ (claim.joinsTransaction() ? ": complete it on its own before its transaction commits" : ""));
+			}
+			byOwner.computeIfAbsent(claim.owner(), owner -> new ArrayList<>()).add(i);
+		}
+		for (List<Integer> group : byOwner.values()) {
+			group.forEach(i -> claims.get(i).closeForCompletion());
+		}
+		for (Map.Entry<String, List<Integer>> group : byOwner.entrySet()) {
+			List<String> keys = group.getValue().stream().map(i -> claims.get(i).key()).toList();
+			List<Boolean> answers = withCompleteRetries(keys.size() + " keys", false,
+					() -> this.store.completeAll(keys, group.getKey(), retention));
+			for (int j = 0; j < keys.size(); j++) {
+				Claim claim = claims.get(group.getValue().get(j));
+				results[group.getValue().get(j)] = answers.get(j);
+				if (!answers.get(j)) {
+					leaseLost(claim);
+				}
+			}
+		}
+		return List.of(results);
+	}
+
 	boolean complete(Claim claim, Duration retention, byte @Nullable [] result) {
 		claim.stopRenewal();
+		boolean completed = withCompleteRetries("'" + claim.key() + "'", claim.joinsTransaction(),
+				() -> this.store.complete(claim.key(), claim.owner(), retention, result));
+		if (!completed) {
+			leaseLost(claim);
+		}
+		return completed;
+	}
+
+	private static void leaseLost(Claim claim) {
+		claim.markLeaseLost();
+		log.warn("Lease on '{}' was lost before the work finished; another owner holds or held it, so the "
+				+ "message may have been processed twice", claim.key());
+	}
+
+	/** The work is done, so losing the mark is costly: retry a completion through a short store outage. */
+	private static <T> T withCompleteRetries(String what, boolean inTransaction, Supplier<T> step) {
 		for (int attempt = 0;; attempt++) {
 			try {
-				boolean completed = this.store.complete(claim.key(), claim.owner(), retention, result);
-				if (!completed) {
-					claim.markLeaseLost();
-					log.warn("Lease on '{}' was lost before the work finished; another owner holds or held it, so "
-							+ "the message may have been processed twice", claim.key());
-				}
-				return completed;
+				return step.get();
 			}
 			catch (DedupStoreException ex) {
 				// Inside the caller's transaction a retry would reuse its broken connection: let it roll back.
-				if (claim.joinsTransaction() || attempt >= COMPLETE_RETRY_PAUSES_MS.length) {
+				if (inTransaction || attempt >= COMPLETE_RETRY_PAUSES_MS.length) {
 					throw ex;
 				}
-				log.debug("Completing '{}' failed, retrying: {}", claim.key(), ex.getMessage());
+				log.debug("Completing {} failed, retrying: {}", what, ex.getMessage());
 				sleep(COMPLETE_RETRY_PAUSES_MS[attempt]);
 			}
 		}

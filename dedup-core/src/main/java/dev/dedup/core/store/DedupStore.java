@@ -98,6 +98,14 @@ public interface DedupStore {
 	}
 
 	/**
+	 * Whether this store answers in this process, without I/O (the in-memory store). Callers gain nothing
+	 * from batching its calls or moving them to another thread, so they call it one step at a time.
+	 */
+	default boolean isInProcess() {
+		return false;
+	}
+
+	/**
 	 * The longest key, in UTF-8 bytes, this store accepts. Longer message ids are hashed by
 	 * {@link dev.dedup.core.key.DedupKeys}.
 	 */

@@ -77,6 +77,11 @@ public final class InMemoryDedupStore implements DedupStore {
 				: StoredEntry.consuming(current.owner, remaining));
 	}
 
+	@Override
+	public boolean isInProcess() {
+		return true;
+	}
+
 	/** Number of entries held, expired ones included until they are next touched. */
 	public int size() {
 		return this.entries.size();
