@@ -42,7 +42,8 @@ final class H2Dialect extends SqlDialect {
 
 	@Override
 	@Nullable
-	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis)
+	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
+			boolean ownTransaction)
 			throws SQLException {
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
 		for (int i = 0; i < keys.size(); i++) {

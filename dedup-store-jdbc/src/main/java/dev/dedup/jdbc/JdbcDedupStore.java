@@ -127,9 +127,11 @@ public final class JdbcDedupStore implements DedupStore {
 						+ "changing under " + CLAIM_ATTEMPTS + " attempts");
 			}
 			List<String> retry = new ArrayList<>();
+			boolean joined = joinsCurrentTransaction();
 			for (List<String> chunk : chunks(pending)) {
-				@Nullable ClaimResult[] results = run("claim " + describe(chunk), false,
-						connection -> this.sql.claim(connection, chunk, owner, leaseMillis));
+				@Nullable ClaimResult[] results = run("claim " + describe(chunk),
+						this.sql.claimIsMultiStatement(chunk.size()),
+						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, !joined));
 				for (int i = 0; i < chunk.size(); i++) {
 					ClaimResult result = results[i];
 					if (result == null) {

@@ -6,8 +6,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.jspecify.annotations.Nullable;
@@ -26,7 +30,10 @@ import dev.dedup.core.store.ClaimResult;
  * then reports. The drivers' default is found-rows semantics, where a live row left alone also counts 1,
  * like an insert; {@link #prepare} detects which one the connections use, and with found rows (and for
  * batches, whose count is a sum) the claim reads the keys first, upserts only the absent or expired ones,
- * and reads those again to see which now carry its owner.
+ * and reads those again to see which now carry its owner. A batch with affected rows first tries an
+ * insert that leaves existing rows alone: when it counts every key, all were new and that one statement
+ * is the whole claim. Completing a batch likewise tries one UPDATE, and reads which rows it holds only
+ * when the UPDATE counts fewer than asked.
  */
 final class MySqlDialect extends SqlDialect {
 
@@ -94,12 +101,19 @@ final class MySqlDialect extends SqlDialect {
 
 	@Override
 	@Nullable
-	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis)
-			throws SQLException {
+	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
+			boolean ownTransaction) throws SQLException {
 		if (keys.size() == 1 && this.affectedRows) {
 			return new @Nullable ClaimResult[] { claimOne(connection, keys.get(0), owner, leaseMillis) };
 		}
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
+		if (this.affectedRows && ownTransaction) {
+			if (insertNew(connection, keys, owner, leaseMillis) == keys.size()) {
+				Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
+				return answers;
+			}
+			connection.rollback(); // some key had a row: start over with reads that tell each case apart
+		}
 		Map<String, LiveRow> before = readLive(connection, keys, false);
 		List<String> open = new ArrayList<>();
 		for (int i = 0; i < keys.size(); i++) {
@@ -135,12 +149,35 @@ final class MySqlDialect extends SqlDialect {
 		return row == null ? null : row.answer();
 	}
 
+	/**
+	 * Inserts the keys that have no row at all and leaves every existing row as it is (its "update" sets a
+	 * column to its own value). With affected rows each insert counts 1 and each existing row 0, so the
+	 * count equals the number of keys exactly when all were new: one statement for a fresh poll.
+	 */
+	private int insertNew(Connection connection, List<String> keys, String owner, long leaseMillis)
+			throws SQLException {
+		// The keys come as a derived table, one short "UNION ALL SELECT ?" each: the driver parses the
+		// statement text on every prepare, and a full VALUES row per key made that text five times longer.
+		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
+				+ "updated_at) SELECT k, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
+				+ "FROM (SELECT ? AS k" + " UNION ALL SELECT ?".repeat(keys.size() - 1) + ") AS new_keys "
+				+ "ON DUPLICATE KEY UPDATE dedup_key = " + this.table + ".dedup_key";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setText(statement, 1, owner);
+			statement.setLong(2, leaseMillis);
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 3, keys.get(i));
+			}
+			return statement.executeUpdate();
+		}
+	}
+
 	private int upsert(Connection connection, List<String> keys, String owner, long leaseMillis)
 			throws SQLException {
 		String row = "(?, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
 		String expired = "expires_at <= UTC_TIMESTAMP(3)";
 		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
-				+ "updated_at) VALUES " + String.join(", ", java.util.Collections.nCopies(keys.size(), row))
+				+ "updated_at) VALUES " + String.join(", ", Collections.nCopies(keys.size(), row))
 				+ " ON DUPLICATE KEY UPDATE owner = IF(" + expired + ", VALUES(owner), owner), result = IF("
 				+ expired + ", NULL, result), created_at = IF(" + expired + ", VALUES(created_at), created_at), "
 				+ "updated_at = IF(" + expired + ", VALUES(updated_at), updated_at), state = IF(" + expired
@@ -163,30 +200,51 @@ final class MySqlDialect extends SqlDialect {
 	@Override
 	boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
 			boolean checkExpiry) throws SQLException {
+		boolean[] answers = new boolean[keys.size()];
+		// checkExpiry is false only in the caller's transaction, which must not be rolled back from here.
+		if (checkExpiry && !connection.getAutoCommit()) {
+			if (markConsumed(connection, keys, owner, retentionMillis, true) == keys.size()) {
+				Arrays.fill(answers, true); // the common case: every lease still held
+				return answers;
+			}
+			connection.rollback(); // some lease was lost: redo it with a read that says which
+		}
 		Map<String, LiveRow> rows = readLive(connection, keys, true);
 		List<String> owned = keys.stream().filter(key -> {
 			LiveRow row = rows.get(key);
 			return row != null && row.isConsumingBy(owner);
 		}).toList();
-		boolean[] answers = new boolean[keys.size()];
 		if (owned.isEmpty()) {
 			return answers;
 		}
-		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = NULL, expires_at = "
-				+ nowPlusMillis() + ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key IN ("
-				+ placeholders(owned.size()) + ") AND state = 'C' AND owner = ?";
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			statement.setLong(1, retentionMillis);
-			for (int i = 0; i < owned.size(); i++) {
-				setText(statement, i + 2, owned.get(i));
-			}
-			setText(statement, owned.size() + 2, owner);
-			statement.executeUpdate();
-		}
+		markConsumed(connection, owned, owner, retentionMillis, false);
+		Set<String> marked = new HashSet<>(owned);
 		for (int i = 0; i < keys.size(); i++) {
-			answers[i] = owned.contains(keys.get(i));
+			answers[i] = marked.contains(keys.get(i));
 		}
 		return answers;
+	}
+
+	/** Marks the rows of {@code keys} that this owner holds; a multi-row UPDATE counts them but not which. */
+	private int markConsumed(Connection connection, List<String> keys, String owner, long retentionMillis,
+			boolean checkExpiry) throws SQLException {
+		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = NULL, expires_at = "
+				+ nowPlusMillis() + ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key IN ("
+				+ placeholders(keys.size()) + ") AND state = 'C' AND owner = ?" + expiryCheck(checkExpiry);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, retentionMillis);
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 2, keys.get(i));
+			}
+			setText(statement, keys.size() + 2, owner);
+			return statement.executeUpdate();
+		}
+	}
+
+	/** A batch tries {@link #insertNew} first, and rolls it back when some key already had a row. */
+	@Override
+	boolean claimIsMultiStatement(int keys) {
+		return keys > 1 && this.affectedRows;
 	}
 
 	@Override

@@ -48,7 +48,8 @@ final class PostgresDialect extends SqlDialect {
 
 	@Override
 	@Nullable
-	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis)
+	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
+			boolean ownTransaction)
 			throws SQLException {
 		String sql = "WITH acquired AS (INSERT INTO " + this.table + " AS d (dedup_key, state, owner, expires_at, "
 				+ "result, created_at, updated_at) SELECT k, 'C', ?, " + nowPlusMillis()

@@ -41,13 +41,20 @@ abstract class SqlDialect {
 	/**
 	 * Claims distinct, sorted keys for {@code owner}: absent or expired rows become CONSUMING. One answer per
 	 * key, in order; null where a concurrent change hid the row between two statements (the caller retries).
+	 * {@code ownTransaction}: the step runs in a transaction of its own ({@link #claimIsMultiStatement}), not
+	 * the caller's, so it may roll back and start over.
 	 */
 	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
-			long leaseMillis) throws SQLException;
+			long leaseMillis, boolean ownTransaction) throws SQLException;
 
 	/** Completes distinct, sorted keys without result; one answer per key, in order. */
 	abstract boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
 			boolean checkExpiry) throws SQLException;
+
+	/** Whether {@link #claim} of this many keys wants a transaction of its own. */
+	boolean claimIsMultiStatement(int keys) {
+		return false;
+	}
 
 	/** Whether {@link #completeAll} runs more than one statement and so needs a transaction of its own. */
 	boolean completeAllIsMultiStatement() {

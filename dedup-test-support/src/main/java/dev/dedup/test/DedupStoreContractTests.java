@@ -327,6 +327,20 @@ public abstract class DedupStoreContractTests {
 	}
 
 	@Test
+	void claimAllOfNewKeysAndOneTheSameOwnerHoldsAcquiresOnlyTheNewOnes() {
+		String held = key("held-by-owner");
+		String fresh = key("fresh");
+		String alsoFresh = key("also-fresh");
+		store().claim(held, OWNER, longLease());
+
+		assertThat(store().claimAll(List.of(fresh, held, alsoFresh), OWNER, longLease()))
+			.extracting(ClaimResult::outcome)
+			.containsExactly(ACQUIRED, IN_PROGRESS, ACQUIRED);
+		assertThat(store().completeAll(List.of(fresh, held, alsoFresh), OWNER, longLease()))
+			.containsExactly(true, true, true);
+	}
+
+	@Test
 	void completeAllMarksEveryKeyTheOwnerHoldsAndRefusesTheOthers() {
 		String first = key("complete-all-1");
 		String second = key("complete-all-2");
