@@ -76,9 +76,9 @@ public class DedupKafkaAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	DedupKafkaConfigurer dedupKafkaConfigurer(DedupEngine engine, DedupKeys keys, AnnotatedListenerSettings settings,
-			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler) {
+			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler, DedupKafkaProperties properties) {
 		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(engine, keys, settings,
-				stats);
+				stats, properties.isBatchPolls());
 		// Boot passes a unique CommonErrorHandler bean to its factory; without one, containers use this default.
 		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new));
 	}

@@ -43,8 +43,11 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * {@code interceptBeforeTx} is turned off so that, in transactional containers, the claim is made inside
  * the transaction and its waits reach the after-rollback processor. Calling it twice on one factory
  * changes nothing.
+ *
+ * <p>To claim each poll in one store call it also adds {@link PollCapturingInterceptor} to the
+ * {@code interceptor.classes} of the factory's consumer factory, after any interceptor already listed.
  */
-public class DedupKafkaConfigurer {
+public class DedupKafkaConfigurer implements AutoCloseable {
 
 	private static final Logger log = LoggerFactory.getLogger(DedupKafkaConfigurer.class);
 
@@ -91,10 +94,21 @@ public class DedupKafkaConfigurer {
 			}
 			((AbstractMessageListenerContainer<?, ?>) container).setInterceptBeforeTx(false);
 		});
+		if (this.interceptor.batchesPolls() && !PollCapturingInterceptor.installOn(factory.getConsumerFactory())) {
+			log.info("Factory {} has no consumer factory that takes configuration updates (yet); its records are "
+					+ "claimed one at a time. For claims per poll, set its consumer factory (a "
+					+ "DefaultKafkaConsumerFactory) before calling configure", factory);
+		}
 		if (Boolean.TRUE.equals(factory.isBatchListener())) {
 			log.warn("Factory {} makes batch listeners; dedup protects record listeners only, so its listeners "
 					+ "are NOT deduplicated", factory);
 		}
+	}
+
+	/** Stops the interceptor's completion thread (the application context calls this on shutdown). */
+	@Override
+	public void close() {
+		this.interceptor.close();
 	}
 
 	private static @Nullable CommonErrorHandler currentErrorHandler(AbstractKafkaListenerContainerFactory<?, ?, ?> factory) {

@@ -1,24 +1,40 @@
 package dev.dedup.kafka.listener;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.KafkaUtils;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.dedup.core.engine.Claim;
+import dev.dedup.core.engine.ClaimStatus;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.key.InvalidMessageIdException;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.listener.PollClaims.Completion;
+import dev.dedup.kafka.listener.PollClaims.Position;
 
 /**
  * Claims each record's id before the listener runs, and completes or releases the claim after it. Maps
@@ -35,8 +51,20 @@ import dev.dedup.kafka.listener.DedupKafkaStats.Event;
  * whose transaction manager runs on the store's DataSource), the record is marked CONSUMED inside that
  * transaction, just before it commits: the mark and the listener's database writes commit or roll back
  * together. Otherwise, in a transaction the mark waits until after the commit.
+ *
+ * <p><b>Poll batching</b> (on by default, outside transactions): when {@link PollCapturingInterceptor} shows
+ * the consumer thread its poll, the first record of the poll claims the ids of all the poll's records in
+ * one store call ({@link DedupEngine#claimAll}), and each record's claim is begun when its turn comes. The
+ * marks of successful records go to a {@link CompletionLane}, which writes many per store call while
+ * the consumer thread moves on; before the poll's offsets are committed ({@link #clearThreadState}) the
+ * consumer thread waits for them and releases the claims of records that never came up (after an error the
+ * container seeks back to them). An id repeated inside the poll is claimed on its own at its turn, after
+ * the marks handed over so far are written, and so is a record whose claim ran out of lease while it
+ * waited. The price: a crash loses the marks still on their way (at most about one store round trip of
+ * records), and those records run again on redelivery, where one at a time only the record being marked
+ * would. Turn it off with {@code dedup.kafka.batch-polls=false}.
  */
-public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
+public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, AutoCloseable {
 
 	private static final Logger log = LoggerFactory.getLogger(DedupRecordInterceptor.class);
 
@@ -59,16 +87,52 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 
 	private final ThreadLocal<@Nullable ActiveClaim> active = new ThreadLocal<>();
 
+	private final boolean batchPolls;
+
+	private final ThreadLocal<PollClaims> pollClaims;
+
+	/** Runs the consumer threads' {@link CompletionLane}s; a thread is held only while a lane has work. */
+	private final ExecutorService completers;
+
+	/** An interceptor that batches polls where it can. */
 	public DedupRecordInterceptor(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings,
 			DedupKafkaStats stats) {
+		this(engine, keys, settings, stats, true);
+	}
+
+	/**
+	 * @param batchPolls whether to claim a poll's records in one store call and mark them in batches, where
+	 * {@link PollCapturingInterceptor} is installed and no transaction is active (see the class comment);
+	 * ignored for a store that {@linkplain dev.dedup.core.store.DedupStore#isInProcess() answers in process}
+	 */
+	public DedupRecordInterceptor(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings,
+			DedupKafkaStats stats, boolean batchPolls) {
 		this.engine = Objects.requireNonNull(engine, "engine");
 		this.keys = Objects.requireNonNull(keys, "keys");
 		this.settings = Objects.requireNonNull(settings, "settings");
 		this.stats = Objects.requireNonNull(stats, "stats");
+		// An in-process store answers in nanoseconds: batching it would only add hand-offs.
+		this.batchPolls = batchPolls && !engine.store().isInProcess();
+		CustomizableThreadFactory threads = new CustomizableThreadFactory("dedup-completer-");
+		threads.setDaemon(true);
+		this.completers = Executors.newCachedThreadPool(threads);
+		this.pollClaims = ThreadLocal.withInitial(() -> new PollClaims(new CompletionLane(engine, this.completers)));
 	}
 
 	public DedupKafkaStats stats() {
 		return this.stats;
+	}
+
+	/** Whether this interceptor claims whole polls where {@link PollCapturingInterceptor} is installed. */
+	public boolean batchesPolls() {
+		return this.batchPolls;
+	}
+
+	@Override
+	public void setupThreadState(Consumer<?, ?> consumer) {
+		if (this.batchPolls) {
+			PollCapturingInterceptor.expectPoll();
+		}
 	}
 
 	@Override
@@ -81,8 +145,11 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			return record;
 		}
 		Claim claim;
+		boolean batched;
 		try {
-			claim = this.engine.claim(key, listener.lease());
+			Claim claimedAhead = claimedAhead(record, key, group);
+			batched = claimedAhead != null;
+			claim = batched ? claimedAhead : claimNow(key, listener);
 		}
 		catch (DedupStoreException ex) {
 			this.stats.record(Event.STORE_UNAVAILABLE_RETRIED);
@@ -93,7 +160,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			case ACQUIRED -> {
 				this.stats.record(Event.ACQUIRED);
 				this.active.set(new ActiveClaim(record.topic(), record.partition(), record.offset(), claim,
-						listener.retention()));
+						listener.retention(), batched));
 				return record;
 			}
 			case BYPASSED -> {
@@ -118,6 +185,78 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			}
 		}
 		throw new IllegalStateException("Unknown claim status " + claim.status());
+	}
+
+	/**
+	 * The claim made ahead for this record when its poll was claimed in one call (claiming the poll now if
+	 * this is its first record). Null means "claim it now on its own": the record was not claimed ahead, or
+	 * its claim ran out of lease while it waited.
+	 * @throws DedupStoreException if the store is down (fail-closed) while claiming the poll or beginning
+	 * the claim
+	 */
+	private @Nullable Claim claimedAhead(ConsumerRecord<K, V> record, String key, @Nullable String group) {
+		if (!this.batchPolls || TransactionSynchronizationManager.isSynchronizationActive()) {
+			return null; // in a transaction each record's claim belongs to its own transaction
+		}
+		ConsumerRecords<?, ?> poll = PollCapturingInterceptor.lastPoll();
+		if (poll == null) {
+			return null;
+		}
+		PollClaims claims = this.pollClaims.get();
+		if (!claims.hasClaimedAhead(poll)) {
+			claimAhead(poll, record, group, claims);
+		}
+		Claim claim = claims.take(record, key);
+		if (claim == null) {
+			return null;
+		}
+		return claim.status() != ClaimStatus.ACQUIRED || claim.begin() ? claim : null;
+	}
+
+	/**
+	 * Claims the ids of {@code first} and the records after it in the poll, in one store call per lease.
+	 * Records without a usable id, and repeats of an id, are left to be claimed at their turn.
+	 */
+	private void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<K, V> first, @Nullable String group,
+			PollClaims claims) {
+		Position start = Position.of(first);
+		Map<Duration, Map<String, Position>> byLease = new LinkedHashMap<>();
+		Set<String> seen = new HashSet<>();
+		boolean started = false;
+		for (ConsumerRecord<?, ?> next : poll) {
+			@SuppressWarnings("unchecked")
+			ConsumerRecord<K, V> record = (ConsumerRecord<K, V>) next;
+			started = started || Position.of(record).equals(start);
+			if (!started) {
+				continue;
+			}
+			ListenerDedupSettings listener = this.settings.resolve(group, record.topic());
+			String key = quietKeyFor(record, group, listener);
+			if (key != null && seen.add(key)) {
+				byLease.computeIfAbsent(listener.lease(), lease -> new LinkedHashMap<>()).put(key, Position.of(record));
+			}
+		}
+		Map<Position, Claim> claimed = new HashMap<>();
+		try {
+			byLease.forEach((lease, positions) -> {
+				List<String> keys = new ArrayList<>(positions.keySet());
+				List<Claim> answers = this.engine.claimAll(keys, lease);
+				for (int i = 0; i < keys.size(); i++) {
+					claimed.put(positions.get(keys.get(i)), answers.get(i));
+				}
+			});
+		}
+		catch (DedupStoreException ex) {
+			claimed.values().forEach(Claim::release); // from an earlier lease group; the redelivery claims again
+			throw ex;
+		}
+		claims.claimedAhead(poll, claimed);
+	}
+
+	/** Claims one record's key, after the marks handed over so far are written (a repeat must see them). */
+	private Claim claimNow(String key, ListenerDedupSettings listener) {
+		awaitCompletions();
+		return this.engine.claim(key, listener.lease());
 	}
 
 	@Override
@@ -146,6 +285,11 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 				}
 
 			});
+			return;
+		}
+		if (claim.batched()) {
+			PollClaims claims = this.pollClaims.get();
+			claims.completing(record, claims.lane().submit(claim.claim(), claim.retention()));
 			return;
 		}
 		complete(record, claim);
@@ -217,18 +361,56 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 		}
 	}
 
+	/**
+	 * The end of a poll's processing, before the container commits its offsets: wait for the marks handed
+	 * to the completion thread, and release the claims made ahead for records that never came up.
+	 */
 	@Override
 	public void clearThreadState(Consumer<?, ?> consumer) {
 		releaseLeftover();
+		if (this.batchPolls) {
+			awaitCompletions();
+			for (Claim unused : this.pollClaims.get().endPoll()) {
+				unused.release();
+			}
+			PollCapturingInterceptor.forget();
+		}
+	}
+
+	private void awaitCompletions() {
+		for (Completion completion : this.pollClaims.get().takeCompletions()) {
+			try {
+				this.stats.record(completion.done().join() ? Event.COMPLETED : Event.LEASE_LOST);
+			}
+			catch (CompletionException ex) {
+				// As in complete(): the side effect happened; the CONSUMING entry expires with its lease.
+				this.stats.record(Event.COMPLETE_FAILED);
+				log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
+						completion.record(), ex.getCause() == null ? ex.getMessage() : ex.getCause().getMessage());
+			}
+		}
+	}
+
+	/** Stops the completion threads, after they have marked what they were handed. */
+	@Override
+	public void close() {
+		this.completers.shutdown();
+		try {
+			if (!this.completers.awaitTermination(30, TimeUnit.SECONDS)) {
+				log.warn("Dedup completion threads still busy after 30 s; their records expire with their leases");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private @Nullable String keyFor(ConsumerRecord<K, V> record, @Nullable String group,
 			ListenerDedupSettings listener) {
-		String scope = group == null || group.isEmpty() ? NO_GROUP_SCOPE : group;
-		String id;
+		String scope = scope(group);
 		String problem;
 		try {
-			id = listener.idResolver().resolve(record);
+			String id = listener.idResolver().resolve(record);
 			if (id != null && !id.isEmpty()) {
 				return this.keys.key(scope, id);
 			}
@@ -241,8 +423,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			case OFFSET -> {
 				this.stats.record(Event.MISSING_ID_OFFSET);
 				log.debug("{} {}; using its offset as the id", describe(record), problem);
-				return this.keys.key(scope, "offset:" + record.topic() + "-" + record.partition() + "-"
-						+ record.offset());
+				return offsetKey(scope, record);
 			}
 			case SKIP -> {
 				this.stats.record(Event.MISSING_ID_BYPASSED);
@@ -256,6 +437,36 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 			}
 		}
 		throw new IllegalStateException("Unknown missing-id policy " + listener.missingId());
+	}
+
+	/**
+	 * The key {@link #keyFor} will give this record at its turn, found without counting, logging or throwing;
+	 * null where it will give none, or where the id resolver fails (that is reported at the record's turn).
+	 */
+	private @Nullable String quietKeyFor(ConsumerRecord<K, V> record, @Nullable String group,
+			ListenerDedupSettings listener) {
+		String scope = scope(group);
+		try {
+			String id = listener.idResolver().resolve(record);
+			if (id != null && !id.isEmpty()) {
+				return this.keys.key(scope, id);
+			}
+		}
+		catch (InvalidMessageIdException ex) {
+			// falls through to the missing-id policy, as at the record's turn
+		}
+		catch (RuntimeException ex) {
+			return null;
+		}
+		return listener.missingId() == MissingIdPolicy.OFFSET ? offsetKey(scope, record) : null;
+	}
+
+	private static String scope(@Nullable String group) {
+		return group == null || group.isEmpty() ? NO_GROUP_SCOPE : group;
+	}
+
+	private String offsetKey(String scope, ConsumerRecord<?, ?> record) {
+		return this.keys.key(scope, "offset:" + record.topic() + "-" + record.partition() + "-" + record.offset());
 	}
 
 	private @Nullable ActiveClaim take(ConsumerRecord<K, V> record) {
@@ -285,11 +496,13 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V> {
 		return remainingLease.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : remainingLease;
 	}
 
-	private static String describe(ConsumerRecord<?, ?> record) {
+	static String describe(ConsumerRecord<?, ?> record) {
 		return "record " + record.topic() + "-" + record.partition() + "@" + record.offset();
 	}
 
-	private record ActiveClaim(String topic, int partition, long offset, Claim claim, Duration retention) {
+	/** The claim of the record being processed; {@code batched} if it was claimed ahead with its poll. */
+	private record ActiveClaim(String topic, int partition, long offset, Claim claim, Duration retention,
+			boolean batched) {
 
 		boolean isFor(ConsumerRecord<?, ?> record) {
 			return this.offset == record.offset() && this.partition == record.partition()

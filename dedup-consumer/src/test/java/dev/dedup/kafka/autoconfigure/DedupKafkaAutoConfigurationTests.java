@@ -13,6 +13,7 @@ import com.jayway.jsonpath.JsonPath;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -42,7 +43,10 @@ import dev.dedup.core.autoconfigure.DedupAutoConfiguration;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimOutcome;
+import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.MessageIdResolver;
 import dev.dedup.kafka.id.RecordKeyMessageIdResolver;
 import dev.dedup.kafka.listener.DedupAwareErrorHandler;
@@ -55,6 +59,7 @@ import dev.dedup.kafka.listener.InProgressPolicy;
 import dev.dedup.kafka.listener.ListenerDedupSettings;
 import dev.dedup.kafka.listener.ListenerSettingsResolver;
 import dev.dedup.kafka.listener.MissingIdPolicy;
+import dev.dedup.kafka.listener.PollCapturingInterceptor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -123,6 +128,40 @@ class DedupKafkaAutoConfigurationTests {
 			assertThat(installed).isInstanceOfSatisfying(DedupAwareErrorHandler.class,
 					handler -> assertThat(handler.delegate()).isSameAs(context.getBean("userErrorHandler")));
 		});
+	}
+
+	@Test
+	void consumerFactoryShowsPollsToDedupAfterTheUsersOwnConsumerInterceptors() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("spring.kafka.consumer.properties.interceptor.classes=org.example.AuditInterceptor")
+			.run(context -> {
+				assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls()).isTrue();
+				assertThat(consumerInterceptors(context)).isEqualTo(
+						List.of("org.example.AuditInterceptor", PollCapturingInterceptor.class));
+			});
+	}
+
+	@Test
+	void batchPollsOffLeavesTheConsumerFactoryUntouched() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.batch-polls=false")
+			.run(context -> {
+				assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls()).isFalse();
+				assertThat(consumerInterceptors(context)).isNull();
+			});
+	}
+
+	@Test
+	void anInProcessStoreIsNeverBatched() {
+		this.runner.run(context -> {
+			assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls()).isFalse();
+			assertThat(consumerInterceptors(context)).isNull();
+		});
+	}
+
+	private static @Nullable Object consumerInterceptors(AssertableApplicationContext context) {
+		return context.getBean(ConsumerFactory.class).getConfigurationProperties()
+			.get(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG);
 	}
 
 	@Test
@@ -333,7 +372,7 @@ class DedupKafkaAutoConfigurationTests {
 		List<String> names = JsonPath.read(json, "$.properties[*].name");
 		assertThat(names).contains("dedup.kafka.enabled", "dedup.kafka.id-source", "dedup.kafka.id-header",
 				"dedup.kafka.id-expression", "dedup.kafka.missing-id", "dedup.kafka.lease", "dedup.kafka.retention",
-				"dedup.kafka.on-in-progress");
+				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls");
 		List<Object> undescribed = JsonPath.read(json,
 				"$.properties[?(@.name =~ /dedup\\.kafka\\..*/ && !(@.description))].name");
 		assertThat(undescribed).isEmpty();
@@ -395,6 +434,45 @@ class DedupKafkaAutoConfigurationTests {
 	@SuppressWarnings("unchecked")
 	private static Collection<Object> delegatesOf(RecordInterceptor<?, ?> composite) {
 		return (Collection<Object>) new DirectFieldAccessor(composite).getPropertyValue("delegates");
+	}
+
+	/** The in-memory store, posing as one behind a network, for which dedup batches polls. */
+	@Configuration(proxyBeanMethods = false)
+	static class RemoteLikeStoreConfiguration {
+
+		@Bean
+		DedupStore remoteLikeStore() {
+			InMemoryDedupStore store = new InMemoryDedupStore();
+			return new DedupStore() {
+
+				@Override
+				public ClaimResult claim(String key, String owner, Duration lease) {
+					return store.claim(key, owner, lease);
+				}
+
+				@Override
+				public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
+					return store.complete(key, owner, retention, result);
+				}
+
+				@Override
+				public boolean release(String key, String owner) {
+					return store.release(key, owner);
+				}
+
+				@Override
+				public boolean renew(String key, String owner, Duration lease) {
+					return store.renew(key, owner, lease);
+				}
+
+				@Override
+				public Optional<StoredEntry> inspect(String key) {
+					return store.inspect(key);
+				}
+
+			};
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

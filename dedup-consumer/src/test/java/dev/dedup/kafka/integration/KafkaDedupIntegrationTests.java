@@ -2,6 +2,11 @@ package dev.dedup.kafka.integration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.atLeastOnce;
+import static org.mockito.Mockito.verify;
 
 import java.time.Duration;
 import java.util.List;
@@ -13,13 +18,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.mockito.Mockito;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -71,6 +80,9 @@ class KafkaDedupIntegrationTests {
 
 	@Autowired
 	StringRedisTemplate redis;
+
+	@Autowired
+	KafkaListenerEndpointRegistry registry;
 
 	@Test
 	void usesTheRedisStoreFromAutoConfiguration() {
@@ -187,6 +199,29 @@ class KafkaDedupIntegrationTests {
 		assertThat(this.listener.attemptCount(id)).isZero();
 	}
 
+	@Test
+	void recordsThatArriveTogetherAreClaimedInOneStoreCallAndEachHandledOnce() {
+		List<String> ids = List.of(unique("p1"), unique("p2"), unique("p3"), unique("p4"), unique("p5"), unique("p6"));
+		this.registry.getListenerContainers().forEach(MessageListenerContainer::pause);
+		try {
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> this.registry.getListenerContainers().stream().allMatch(MessageListenerContainer::isPauseRequested));
+			ids.forEach(id -> send(id, id));
+			this.template.flush();
+		}
+		finally {
+			this.registry.getListenerContainers().forEach(MessageListenerContainer::resume);
+		}
+		await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> ids
+			.forEach(id -> assertThat(this.listener.handledCount(id)).as(id).isEqualTo(1)));
+		// The resumed consumer fetched the waiting records in one poll and claimed them in one call.
+		verify(this.store, atLeastOnce()).claimAll(argThat(keys -> keys.size() > 1 && keys.stream()
+			.anyMatch(key -> key.contains(ids.get(0)))), anyString(), any());
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> ids.forEach(id -> assertThat(
+				this.store.claim(this.keys.key(GROUP, id), "probe", Duration.ofSeconds(1)).outcome())
+			.isEqualTo(ClaimOutcome.DUPLICATE)));
+	}
+
 	private void send(String dedupId, String payload) {
 		this.template.send(TestKafka.record(TOPIC, null, payload, dedupId));
 	}
@@ -202,6 +237,19 @@ class KafkaDedupIntegrationTests {
 		@Bean
 		RecordingListener recordingListener() {
 			return new RecordingListener();
+		}
+
+		/** The auto-configured store, observed: a Mockito spy of a class stays an instance of that class. */
+		@Bean
+		static BeanPostProcessor observeDedupStore() {
+			return new BeanPostProcessor() {
+
+				@Override
+				public Object postProcessAfterInitialization(Object bean, String beanName) {
+					return bean instanceof DedupStore ? Mockito.spy(bean) : bean;
+				}
+
+			};
 		}
 
 		/** Gives up after 3 attempts, far fewer than a dedup wait may take. */

@@ -1,0 +1,148 @@
+package dev.dedup.kafka.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.BDDMockito.willAnswer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.listener.ContainerProperties.AckMode;
+
+import dev.dedup.core.store.ClaimOutcome;
+import dev.dedup.core.store.StoredEntry;
+import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+
+/**
+ * Every scenario of {@link DedupRecordInterceptorContainerTests} again, with the consumer showing its polls
+ * to {@link PollCapturingInterceptor}, so that the interceptor claims each poll in one store call and marks
+ * records CONSUMED in the background; then the cases only batching has.
+ */
+class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordInterceptorContainerTests {
+
+	@Override
+	boolean capturesPolls() {
+		return true;
+	}
+
+	@Test
+	void aPollOfNewRecordsIsClaimedInOneStoreCallAndEveryRecordRunsOnce() throws Exception {
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 50; i++) {
+			ids.add("bulk-" + i);
+			append("bulk-" + i);
+		}
+		List<Object> heard = new CopyOnWriteArrayList<>();
+
+		start(record -> heard.add(record.value()));
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(50L));
+		awaitCompleted(50);
+		assertThat(heard).hasSize(50).doesNotHaveDuplicates();
+		assertThat(this.store.claimAllCalls).as("one poll, one claim call").hasValue(1);
+		assertThat(this.store.completeAllCalls.get()).isBetween(1, 50);
+		for (String id : ids) {
+			assertThat(this.store.claims("dedup:grp:" + id)).as(id).isEqualTo(1);
+			assertThat(claimAsOther("dedup:grp:" + id)).as(id).isEqualTo(ClaimOutcome.DUPLICATE);
+		}
+	}
+
+	@Test
+	void anIdRepeatedInsideOnePollRunsOnceAndItsRepeatIsSkippedAsADuplicate() throws Exception {
+		append("twice");
+		append("once");
+		append("twice");
+		List<Object> heard = new CopyOnWriteArrayList<>();
+
+		start(record -> heard.add(record.value()));
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(3L));
+		assertThat(heard).containsExactly("value-0", "value-1");
+		assertThat(this.stats.count(Event.DUPLICATE)).isEqualTo(1);
+		awaitCompleted(2);
+	}
+
+	@Test
+	void aFailureMidPollReleasesTheClaimsMadeAheadAndTheRedeliveryRunsEveryRecordOnce() throws Exception {
+		for (int i = 0; i < 5; i++) {
+			append("mid-" + i);
+		}
+		List<Object> effects = new CopyOnWriteArrayList<>();
+		List<Object> attempts = new CopyOnWriteArrayList<>();
+
+		start(record -> {
+			attempts.add(record.value());
+			if (record.offset() == 2 && attempts.indexOf(record.value()) == attempts.size() - 1) {
+				throw new IllegalStateException("first attempt at offset 2 fails");
+			}
+			effects.add(record.value());
+		});
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(5L));
+		assertThat(effects).containsExactly("value-0", "value-1", "value-2", "value-3", "value-4");
+		assertThat(attempts).containsExactly("value-0", "value-1", "value-2", "value-2", "value-3", "value-4");
+		assertThat(this.recovered).isEmpty();
+		assertThat(this.store.claimAllCalls).as("the first poll, and the one after the seek").hasValue(2);
+		awaitCompleted(5);
+		for (int i = 0; i < 5; i++) {
+			assertThat(claimAsOther("dedup:grp:mid-" + i)).isEqualTo(ClaimOutcome.DUPLICATE);
+		}
+	}
+
+	@Test
+	void everyRecordOfAPollIsMarkedConsumedBeforeThePollsOffsetsAreCommitted() throws Exception {
+		for (int i = 0; i < 20; i++) {
+			append("batch-ack-" + i);
+		}
+		Map<Long, List<Optional<StoredEntry>>> atCommit = new ConcurrentHashMap<>();
+		willAnswer(invocation -> {
+			Map<TopicPartition, OffsetAndMetadata> offsets = invocation.getArgument(0);
+			long offset = offsets.values().iterator().next().offset();
+			List<Optional<StoredEntry>> entries = new ArrayList<>();
+			for (int i = 0; i < offset; i++) {
+				entries.add(this.store.inspect("dedup:grp:batch-ack-" + i));
+			}
+			atCommit.put(offset, entries);
+			this.committed.add(offset);
+			return null;
+		}).given(this.consumer).commitSync(any(), any(Duration.class));
+
+		start(record -> {
+		}, null, factory -> factory.getContainerProperties().setAckMode(AckMode.BATCH));
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(20L));
+		assertThat(atCommit.get(20L)).hasSize(20)
+			.allSatisfy(entry -> assertThat(entry).hasValueSatisfying(e -> assertThat(e.state()).isEqualTo(StoredEntry.State.CONSUMED)));
+	}
+
+	@Test
+	void recordsOfAPollThatNeverCameUpAreReleasedWhenTheContainerStops() throws Exception {
+		for (int i = 0; i < 3; i++) {
+			append("stop-" + i);
+		}
+		List<ConsumerRecord<?, ?>> heard = new CopyOnWriteArrayList<>();
+
+		start(record -> {
+			heard.add(record);
+			this.container.stop(false); // stop mid-poll: the rest of the poll is never delivered
+		}, null, factory -> factory.getContainerProperties().setStopImmediate(true));
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> !this.container.isRunning());
+		assertThat(heard).hasSize(1);
+		assertThat(this.store.claims("dedup:grp:stop-2")).as("claimed ahead with the poll").isEqualTo(1);
+		assertThat(claimAsOther("dedup:grp:stop-1")).as("released for the next consumer")
+			.isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:grp:stop-2")).isEqualTo(ClaimOutcome.ACQUIRED);
+	}
+
+}
