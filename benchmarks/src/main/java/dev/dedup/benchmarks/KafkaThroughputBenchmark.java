@@ -3,6 +3,7 @@ package dev.dedup.benchmarks;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import dev.dedup.benchmarks.ThroughputApplication.CountingListener;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.listener.DedupKafkaStats;
 
 /**
@@ -39,7 +41,8 @@ import dev.dedup.kafka.listener.DedupKafkaStats;
  * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code records} (50000),
  * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
  * {@code redis-host} (127.0.0.1), {@code redis-port} (6379), {@code mariadb-url}
- * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}).
+ * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code variants} (a
+ * comma-separated list of labels; default all, and {@code raw} always runs).
  */
 public final class KafkaThroughputBenchmark {
 
@@ -56,7 +59,13 @@ public final class KafkaThroughputBenchmark {
 
 		REDIS("dedup-redis", Map.of("dedup.store", "redis")),
 
-		MARIADB("dedup-mariadb", Map.of("dedup.store", "jdbc"));
+		MARIADB("dedup-mariadb", Map.of("dedup.store", "jdbc")),
+
+		/** Claims and marks one record at a time: what poll batching saves. */
+		REDIS_PER_RECORD("dedup-redis-per-record", Map.of("dedup.store", "redis", "dedup.kafka.batch-polls", "false")),
+
+		MARIADB_PER_RECORD("dedup-mariadb-per-record",
+				Map.of("dedup.store", "jdbc", "dedup.kafka.batch-polls", "false"));
 
 		final String label;
 
@@ -124,12 +133,13 @@ public final class KafkaThroughputBenchmark {
 			produce(warmupTopic, warmupRecords);
 			produce(topic, records);
 			System.err.printf("Produced %d + %d warm-up records; warming up%n", records, warmupRecords);
-			for (Variant variant : Variant.values()) {
+			List<Variant> variants = variants();
+			for (Variant variant : variants) {
 				consume(variant, warmupTopic, warmupRecords);
 			}
 			Map<Variant, List<Round>> results = new EnumMap<>(Variant.class);
 			for (int round = 1; round <= rounds; round++) {
-				for (Variant variant : Variant.values()) {
+				for (Variant variant : variants) {
 					Round measured = consume(variant, topic, records);
 					results.computeIfAbsent(variant, v -> new ArrayList<>()).add(measured);
 					System.err.printf("round %d %-12s %,10.0f records/s%n", round, variant.label,
@@ -141,6 +151,22 @@ public final class KafkaThroughputBenchmark {
 		finally {
 			broker.destroy();
 		}
+	}
+
+	private List<Variant> variants() {
+		String chosen = stringOption("variants", "");
+		if (chosen.isBlank()) {
+			return List.of(Variant.values());
+		}
+		List<String> labels = Arrays.stream(chosen.split(",")).map(String::trim).toList();
+		List<Variant> variants = Arrays.stream(Variant.values())
+			.filter(variant -> variant == Variant.RAW || labels.contains(variant.label))
+			.toList();
+		if (variants.size() != labels.stream().filter(label -> !label.equals("raw")).count() + 1) {
+			throw new IllegalArgumentException("Unknown variant in '" + chosen + "'; known: "
+					+ Arrays.stream(Variant.values()).map(variant -> variant.label).toList());
+		}
+		return variants;
 	}
 
 	/** Sends {@code count} records, spread evenly over the partitions so the 3 consumers share the work. */
@@ -219,14 +245,18 @@ public final class KafkaThroughputBenchmark {
 	private static void checkVariant(Variant variant, ConfigurableApplicationContext context) {
 		boolean dedup = !context.getBeansOfType(DedupKafkaStats.class).isEmpty();
 		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
+		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
 			case RAW -> !dedup;
-			case MEMORY -> dedup && store.equals("InMemoryDedupStore");
-			case REDIS -> dedup && store.equals("RedisDedupStore");
-			case MARIADB -> dedup && store.equals("JdbcDedupStore");
+			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
+			case REDIS -> batches && store.equals("RedisDedupStore");
+			case MARIADB -> batches && store.equals("JdbcDedupStore");
+			case REDIS_PER_RECORD -> dedup && !batches && store.equals("RedisDedupStore");
+			case MARIADB_PER_RECORD -> dedup && !batches && store.equals("JdbcDedupStore");
 		};
 		if (!expected) {
-			throw new IllegalStateException(variant.label + " is misconfigured: dedup " + dedup + ", store " + store);
+			throw new IllegalStateException(variant.label + " is misconfigured: dedup " + dedup + ", store " + store
+					+ ", poll batching " + batches);
 		}
 	}
 
