@@ -42,7 +42,9 @@ import dev.dedup.kafka.listener.DedupKafkaStats;
  * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
  * {@code redis-host} (127.0.0.1), {@code redis-port} (6379), {@code mariadb-url}
  * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code variants} (a
- * comma-separated list of labels; default all, and {@code raw} always runs).
+ * comma-separated list of labels; default all, and {@code raw} always runs), {@code work} ({@code none}: the
+ * listener only counts; {@code db-row}: it also inserts one row per record into MariaDB, in auto-commit,
+ * as a listener with a business write would).
  */
 public final class KafkaThroughputBenchmark {
 
@@ -153,6 +155,15 @@ public final class KafkaThroughputBenchmark {
 		}
 	}
 
+	/** What the listener does per record: nothing, or insert one row into MariaDB (a business write). */
+	private String work() {
+		String work = stringOption("work", "none");
+		if (!List.of("none", "db-row").contains(work)) {
+			throw new IllegalArgumentException("work must be none or db-row, was '" + work + "'");
+		}
+		return work;
+	}
+
 	private List<Variant> variants() {
 		String chosen = stringOption("variants", "");
 		if (chosen.isBlank()) {
@@ -218,6 +229,7 @@ public final class KafkaThroughputBenchmark {
 		properties.put("bench.topic", topic);
 		properties.put("bench.group", group);
 		properties.put("bench.records", records);
+		properties.put("bench.work", work());
 		properties.put("spring.main.banner-mode", "off");
 		properties.put("spring.jmx.enabled", "false");
 
@@ -271,7 +283,7 @@ public final class KafkaThroughputBenchmark {
 		}
 	}
 
-	private static void printReport(PrintStream out, int records, int rounds, int warmupRecords,
+	private void printReport(PrintStream out, int records, int rounds, int warmupRecords,
 			Map<Variant, List<Round>> results) {
 		double rawRate = median(results.get(Variant.RAW), Round::recordsPerSecond);
 		double rawSteady = median(results.get(Variant.RAW), Round::steadyRecordsPerSecond);
@@ -279,6 +291,7 @@ public final class KafkaThroughputBenchmark {
 		out.printf("%,d records, %d partitions, concurrency %d, %d rounds (+1 warm-up of %,d records), "
 				+ "%d CPUs, Java %s%n", records, PARTITIONS, CONCURRENCY, rounds, warmupRecords,
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+		out.printf("listener work per record: %s%n", work());
 		out.printf("dedup classes from %s%n%n", EngineBenchmark.dedupLocation());
 		out.println("| variant | median records/s | ÷ raw | median first record after (ms) "
 				+ "| median records/s, first → last record | ÷ raw | rounds (records/s) |");

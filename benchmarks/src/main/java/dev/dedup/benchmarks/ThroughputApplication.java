@@ -4,15 +4,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 
 /**
  * The application under test: Boot's auto-configuration, Boot's default container factory and one record
- * listener that only counts. No component scan, so nothing else in this package becomes a bean.
+ * listener that counts, and with {@code bench.work=db-row} also inserts one row per record into the
+ * DataSource's database. No component scan, so nothing else in this package becomes a bean.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -24,6 +27,8 @@ class ThroughputApplication {
 
 		private final long expected;
 
+		private final @Nullable JdbcTemplate businessWrites;
+
 		private final AtomicLong handled = new AtomicLong();
 
 		private final CountDownLatch allHandled = new CountDownLatch(1);
@@ -32,12 +37,21 @@ class ThroughputApplication {
 
 		private volatile long lastRecordNanos;
 
-		CountingListener(@Value("${bench.records}") long expected) {
+		CountingListener(@Value("${bench.records}") long expected, @Value("${bench.work:none}") String work,
+				JdbcTemplate jdbc) {
 			this.expected = expected;
+			this.businessWrites = work.equals("db-row") ? jdbc : null;
+			if (this.businessWrites != null) {
+				this.businessWrites.execute("CREATE TABLE IF NOT EXISTS bench_business_row "
+						+ "(id BIGINT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(64) NOT NULL)");
+			}
 		}
 
 		@KafkaListener(topics = "${bench.topic}", groupId = "${bench.group}")
 		void onRecord(String payload) {
+			if (this.businessWrites != null) {
+				this.businessWrites.update("INSERT INTO bench_business_row (payload) VALUES (?)", payload);
+			}
 			long count = this.handled.incrementAndGet();
 			if (count == 1) {
 				this.firstRecordNanos = System.nanoTime();
