@@ -17,6 +17,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
@@ -237,6 +238,7 @@ public final class KafkaThroughputBenchmark {
 		String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
 			.toArray(String[]::new);
 		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(ThroughputApplication.class)
+			.web(WebApplicationType.NONE) // dedup-http (for the HTTP benchmark) brings Tomcat onto the classpath
 			.logStartupInfo(false)
 			.run(args)) {
 			CountingListener listener = context.getBean(CountingListener.class);

@@ -1,0 +1,236 @@
+package dev.dedup.benchmarks;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.dedup.core.store.DedupStore;
+import dev.dedup.http.PreventDuplicateSubmit;
+import dev.dedup.http.PreventDuplicateSubmit.Strategy;
+import dev.dedup.http.idempotency.IdempotencyGuard;
+
+/**
+ * Throughput of an IDEMPOTENCY_KEY endpoint with a unique key per request, against the same handler code
+ * unprotected, in one Boot application (Tomcat on a random port) and one run. It asserts nothing: it prints
+ * requests per second per round and the ratio protected ÷ plain (issue #4's goal: ≥ 0.70 on Redis).
+ *
+ * <p>{@code clients} threads of one {@code java.net.http.HttpClient} (HTTP/1.1, kept-alive connections)
+ * send back to back for {@code seconds} per round. After one warm-up round of each endpoint, the measured
+ * rounds alternate which endpoint goes first, so drift (JIT, GC, the machine) hits both alike; the report
+ * gives the median of the per-round ratios and the ratio of the means.
+ *
+ * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code clients} (16),
+ * {@code seconds} per round (3), {@code rounds} (8), {@code store} ({@code redis} or {@code memory}),
+ * {@code redis-host} (127.0.0.1), {@code redis-port} (6379).
+ */
+public final class IdempotencyThroughputBenchmark {
+
+	private static final String BODY = "{\"item\":\"book\",\"qty\":1}";
+
+	private IdempotencyThroughputBenchmark() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		Options options = Options.parse(args);
+		int clients = options.intOption("clients", 16);
+		Duration round = Duration.ofSeconds(options.intOption("seconds", 3));
+		int rounds = options.intOption("rounds", 8);
+		String store = options.stringOption("store", "redis");
+		String runId = UUID.randomUUID().toString().substring(0, 8);
+		Map<String, Object> properties = new LinkedHashMap<>();
+		properties.put("server.port", 0);
+		properties.put("dedup.store", store);
+		properties.put("dedup.key-prefix", "bench-" + runId);
+		// Short, so the run's keys leave the local Redis soon after; a retention costs the same to write.
+		properties.put("dedup.http.idempotency.retention", "10m");
+		properties.put("dedup.http.identity.header", "X-User");
+		properties.put("dedup.kafka.enabled", "false");
+		properties.put("spring.data.redis.host", options.stringOption("redis-host", "127.0.0.1"));
+		properties.put("spring.data.redis.port", options.intOption("redis-port", 6379));
+		properties.put("spring.data.redis.repositories.enabled", "false");
+		// The JDBC store is on the module's classpath and brings a DataSource; nothing here uses it.
+		properties.put("spring.datasource.url", options.stringOption("mariadb-url",
+				"jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true"));
+		properties.put("spring.main.banner-mode", "off");
+		properties.put("spring.jmx.enabled", "false");
+		// Both endpoints alike: no connection churn from Tomcat's default of 100 requests per connection.
+		properties.put("server.tomcat.max-keep-alive-requests", -1);
+		String[] arguments = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+			.toArray(String[]::new);
+		try (ConfigurableApplicationContext app = new SpringApplicationBuilder(BenchApplication.class)
+			.logStartupInfo(false)
+			.run(arguments)) {
+			String storeClass = app.getBean(DedupStore.class).getClass().getSimpleName();
+			if (!storeClass.toLowerCase(Locale.ROOT).startsWith(store.equals("memory") ? "inmemory" : store)) {
+				throw new IllegalStateException("store " + store + " asked for, but the application uses " + storeClass);
+			}
+			String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+			HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+			System.out.printf("store %s (%s), %d clients, %d s per round, %d rounds, %d CPUs, Java %s%n", store,
+					storeClass, clients, round.toSeconds(), rounds, Runtime.getRuntime().availableProcessors(),
+					System.getProperty("java.version"));
+			System.out.printf("dedup classes from %s%n", EngineBenchmark.dedupLocation());
+			measure(http, base + "/bench/plain", clients, round, false);
+			measure(http, base + "/bench/protected", clients, round, true);
+			List<Double> ratios = new ArrayList<>();
+			double plain = 0;
+			double protectedRate = 0;
+			for (int i = 1; i <= rounds; i++) {
+				double p;
+				double q;
+				if (i % 2 == 1) {
+					p = measure(http, base + "/bench/plain", clients, round, false);
+					q = measure(http, base + "/bench/protected", clients, round, true);
+				}
+				else {
+					q = measure(http, base + "/bench/protected", clients, round, true);
+					p = measure(http, base + "/bench/plain", clients, round, false);
+				}
+				System.out.printf("round %2d: plain %8.0f req/s   idempotency-key %8.0f req/s   ratio %.2f%n", i, p, q,
+						q / p);
+				ratios.add(q / p);
+				plain += p;
+				protectedRate += q;
+			}
+			ratios.sort(null);
+			double median = (ratios.get((rounds - 1) / 2) + ratios.get(rounds / 2)) / 2;
+			System.out.printf("mean:     plain %8.0f req/s   idempotency-key %8.0f req/s%n", plain / rounds,
+					protectedRate / rounds);
+			System.out.printf("ratio:    median of rounds %.2f, of means %.2f (goal >= 0.70)%n", median,
+					protectedRate / plain);
+		}
+	}
+
+	/**
+	 * Requests per second answered 201 over {@code duration}, from {@code clients} threads sending back to
+	 * back. A protected request must be answered by its handler, not replayed: every key is new.
+	 */
+	private static double measure(HttpClient http, String url, int clients, Duration duration, boolean withKey)
+			throws Exception {
+		ExecutorService threads = Executors.newFixedThreadPool(clients);
+		AtomicLong done = new AtomicLong();
+		AtomicLong failed = new AtomicLong();
+		long end = System.nanoTime() + duration.toNanos();
+		List<Future<?>> workers = new ArrayList<>();
+		long start = System.nanoTime();
+		for (int c = 0; c < clients; c++) {
+			String user = "bench-user-" + c;
+			workers.add(threads.submit(() -> {
+				while (System.nanoTime() < end) {
+					HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+						.header("Content-Type", "application/json")
+						.header("X-User", user)
+						.POST(HttpRequest.BodyPublishers.ofString(BODY));
+					if (withKey) {
+						request.header("Idempotency-Key", UUID.randomUUID().toString());
+					}
+					try {
+						HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+						boolean replayed = response.headers().firstValue(IdempotencyGuard.REPLAYED_HEADER).isPresent();
+						(response.statusCode() == 201 && !replayed ? done : failed).incrementAndGet();
+					}
+					catch (java.io.IOException ex) {
+						failed.incrementAndGet(); // a kept-alive connection closed under us: counted, not fatal
+					}
+				}
+				return null;
+			}));
+		}
+		try {
+			for (Future<?> worker : workers) {
+				worker.get();
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+		double seconds = (System.nanoTime() - start) / 1e9;
+		if (failed.get() > 0) {
+			System.out.printf("  %s: %d requests did not answer 201%n", url, failed.get());
+		}
+		return done.get() / seconds;
+	}
+
+	/** Boot's auto-configuration and the two endpoints; no component scan. */
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	@Import(BenchEndpoints.class)
+	static class BenchApplication {
+
+	}
+
+	/** The same handler code behind both paths; only the annotation differs. */
+	@RestController
+	static class BenchEndpoints {
+
+		@PostMapping("/bench/plain")
+		ResponseEntity<Map<String, Object>> plain(@RequestBody String body) {
+			return order(body);
+		}
+
+		@PostMapping("/bench/protected")
+		@PreventDuplicateSubmit(strategy = Strategy.IDEMPOTENCY_KEY)
+		ResponseEntity<Map<String, Object>> idempotent(@RequestBody String body) {
+			return order(body);
+		}
+
+		private static ResponseEntity<Map<String, Object>> order(String body) {
+			String id = UUID.randomUUID().toString();
+			return ResponseEntity.created(URI.create("/orders/" + id)).body(Map.of("order", id, "size", body.length()));
+		}
+
+	}
+
+	/** {@code NAME=value} or {@code --NAME=value} arguments, over {@code -Dbench.NAME=value}. */
+	private record Options(Map<String, String> values) {
+
+		static Options parse(String[] args) {
+			Map<String, String> options = new LinkedHashMap<>();
+			System.getProperties().stringPropertyNames().stream()
+				.filter(name -> name.startsWith("bench."))
+				.forEach(name -> options.put(name.substring("bench.".length()), System.getProperty(name)));
+			for (String arg : args) {
+				int equals = arg.indexOf('=');
+				if (equals < 1) {
+					throw new IllegalArgumentException("Expected NAME=value, got '" + arg + "'");
+				}
+				String name = arg.startsWith("--") ? arg.substring(2, equals) : arg.substring(0, equals);
+				options.put(name, arg.substring(equals + 1));
+			}
+			return new Options(options);
+		}
+
+		int intOption(String name, int defaultValue) {
+			String value = this.values.get(name);
+			return (value == null) ? defaultValue : Integer.parseInt(value.replace("_", ""));
+		}
+
+		String stringOption(String name, String defaultValue) {
+			return this.values.getOrDefault(name, defaultValue);
+		}
+
+	}
+
+}
