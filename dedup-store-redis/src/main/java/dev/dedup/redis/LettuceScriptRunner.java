@@ -25,6 +25,11 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * written before any reply is awaited, so a batch costs one round trip. Spring's own pipelining would open
  * a dedicated connection per batch instead (a TCP and possibly TLS handshake each time, unless pooled).
  * On a cluster connection Lettuce routes each call to the node of its key.
+ * <p>
+ * With the factory's shared native connection (the default), the runner keeps that connection's command
+ * interface and asks the factory again only once it is closed, unless the factory validates its connection
+ * on every use: {@code getConnection()} takes the factory's lock on every call, and request threads queued
+ * on it (seen with JFR under 16 concurrent HTTP clients).
  */
 final class LettuceScriptRunner implements ScriptRunner {
 
@@ -32,6 +37,9 @@ final class LettuceScriptRunner implements ScriptRunner {
 	private static final Duration GRACE = Duration.ofSeconds(1);
 
 	private final LettuceConnectionFactory factory;
+
+	/** The shared connection's commands, once known; replaced when that connection is closed (factory reset). */
+	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> shared;
 
 	private LettuceScriptRunner(LettuceConnectionFactory factory) {
 		this.factory = factory;
@@ -44,10 +52,31 @@ final class LettuceScriptRunner implements ScriptRunner {
 
 	@Override
 	public List<@Nullable Object> run(String action, List<ScriptCall> calls) {
+		RedisClusterAsyncCommands<byte[], byte[]> current = this.shared;
+		if (current != null && current.isOpen()) {
+			return run(action, calls, current);
+		}
 		try (RedisConnection connection = this.factory.getConnection()) {
-			@SuppressWarnings("unchecked")
-			RedisClusterAsyncCommands<byte[], byte[]> redis = (RedisClusterAsyncCommands<byte[], byte[]>) connection
-				.getNativeConnection();
+			RedisClusterAsyncCommands<byte[], byte[]> redis = nativeCommands(connection);
+			// A factory that validates its shared connection on every use keeps doing so.
+			if (this.factory.getShareNativeConnection() && !this.factory.getValidateConnection()) {
+				this.shared = redis;
+			}
+			return run(action, calls, redis);
+		}
+		catch (DataAccessException ex) {
+			throw ScriptRunner.failure(action, ex);
+		}
+	}
+
+	@SuppressWarnings("unchecked")
+	private static RedisClusterAsyncCommands<byte[], byte[]> nativeCommands(RedisConnection connection) {
+		return (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+	}
+
+	private List<@Nullable Object> run(String action, List<ScriptCall> calls,
+			RedisClusterAsyncCommands<byte[], byte[]> redis) {
+		try {
 			List<RedisFuture<Object>> replies = new ArrayList<>(calls.size());
 			for (ScriptCall call : calls) {
 				replies.add(redis.evalsha(call.script().sha1(), outputType(call), new byte[][] { call.key() },
@@ -80,7 +109,7 @@ final class LettuceScriptRunner implements ScriptRunner {
 			}
 			return Arrays.asList(results);
 		}
-		catch (DataAccessException | RedisException ex) {
+		catch (RedisException ex) {
 			throw ScriptRunner.failure(action, ex);
 		}
 		catch (TimeoutException ex) {

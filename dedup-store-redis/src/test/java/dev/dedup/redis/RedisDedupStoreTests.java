@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 
+import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.test.DedupStoreContractTests;
 import dev.dedup.test.services.TestRedis;
@@ -50,6 +51,22 @@ class RedisDedupStoreTests extends DedupStoreContractTests {
 		store.complete(key, "owner-a", Duration.ofMinutes(5), "done".getBytes(StandardCharsets.UTF_8));
 		assertThat(redis.<String, String>opsForHash().entries(key)).isEqualTo(Map.of("s", "D", "r", "done"));
 		assertThat(redis.getExpire(key)).isBetween(31L, 300L);
+	}
+
+	@Test
+	void keepsWorkingAfterTheFactoryReplacesItsSharedConnection() {
+		LettuceConnectionFactory own = LettuceFactories.start(TestRedis.get().url(), Duration.ofSeconds(5));
+		try {
+			RedisDedupStore reset = new RedisDedupStore(own);
+			String key = key("reset");
+			assertThat(reset.claim(key, "owner-a", Duration.ofSeconds(30)).outcome()).isEqualTo(ClaimOutcome.ACQUIRED);
+			own.resetConnection(); // closes the shared connection the runner holds on to
+			assertThat(reset.complete(key, "owner-a", Duration.ofMinutes(5), null)).isTrue();
+			assertThat(reset.claim(key, "owner-b", Duration.ofSeconds(30)).outcome()).isEqualTo(ClaimOutcome.DUPLICATE);
+		}
+		finally {
+			own.destroy();
+		}
 	}
 
 	@Test
