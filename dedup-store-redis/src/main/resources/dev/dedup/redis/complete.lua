@@ -5,10 +5,11 @@ local entry = redis.call('HMGET', KEYS[1], 's', 'o')
 if entry[1] ~= 'C' or entry[2] ~= ARGV[1] then
 	return 0
 end
-redis.call('HSET', KEYS[1], 's', 'D')
-redis.call('HDEL', KEYS[1], 'o')
 if ARGV[3] then
-	redis.call('HSET', KEYS[1], 'r', ARGV[3])
+	redis.call('HSET', KEYS[1], 's', 'D', 'r', ARGV[3])
+else
+	redis.call('HSET', KEYS[1], 's', 'D')
 end
+redis.call('HDEL', KEYS[1], 'o')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
