@@ -46,10 +46,14 @@ public final class ProtectedEndpoints {
 
 	/** The handler's settings, or null if it is not protected. */
 	public @Nullable EndpointSettings settingsFor(HandlerMethod handler) {
-		return this.settings
-			.computeIfAbsent(new HandlerKey(handler.getBeanType(), handler.getMethod()),
-					key -> Optional.ofNullable(read(key.beanType(), key.method())))
-			.orElse(null);
+		HandlerKey key = new HandlerKey(handler.getBeanType(), handler.getMethod());
+		// get() first: computeIfAbsent locks the bin even for a present key that is not the bin's first, and
+		// every request asks (JFR showed request threads queued on it).
+		Optional<EndpointSettings> known = this.settings.get(key);
+		if (known == null) {
+			known = this.settings.computeIfAbsent(key, k -> Optional.ofNullable(read(k.beanType(), k.method())));
+		}
+		return known.orElse(null);
 	}
 
 	/** False once {@link #validate()} found no protected handler at all: the filter then does nothing. */
