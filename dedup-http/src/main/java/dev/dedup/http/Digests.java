@@ -10,7 +10,20 @@ public final class Digests {
 	private Digests() {
 	}
 
+	/** Never updated: each caller gets a clone, which skips the provider lookup of getInstance. */
+	private static final MessageDigest SHA_256 = newSha256();
+
+	/** A fresh SHA-256 digest, for one thread. */
 	public static MessageDigest sha256() {
+		try {
+			return (MessageDigest) SHA_256.clone();
+		}
+		catch (CloneNotSupportedException ex) {
+			return newSha256();
+		}
+	}
+
+	private static MessageDigest newSha256() {
 		try {
 			return MessageDigest.getInstance("SHA-256");
 		}

@@ -1,10 +1,7 @@
 package dev.dedup.http;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,19 +32,15 @@ public final class RequestDigests {
 	 * input. Form bodies are taken as their sorted parameters.
 	 */
 	public static byte[] fingerprint(CachedBodyRequest request) {
-		ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + request.body().length);
-		try (DataOutputStream out = new DataOutputStream(bytes)) {
-			writeField(out, request.getMethod().getBytes(StandardCharsets.UTF_8));
-			writeField(out, request.getRequestURI().getBytes(StandardCharsets.UTF_8));
-			String query = request.getQueryString();
-			writeField(out, (query != null ? query : "").getBytes(StandardCharsets.UTF_8));
-			writeField(out, request.isForm() ? canonicalParameters(request.getParameterMap())
-				.getBytes(StandardCharsets.UTF_8) : request.body());
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		return Digests.sha256().digest(bytes.toByteArray());
+		// Fed to the digest field by field: no copy of the body into an intermediate buffer.
+		MessageDigest digest = Digests.sha256();
+		updateField(digest, request.getMethod().getBytes(StandardCharsets.UTF_8));
+		updateField(digest, request.getRequestURI().getBytes(StandardCharsets.UTF_8));
+		String query = request.getQueryString();
+		updateField(digest, (query != null ? query : "").getBytes(StandardCharsets.UTF_8));
+		updateField(digest, request.isForm() ? canonicalParameters(request.getParameterMap())
+			.getBytes(StandardCharsets.UTF_8) : request.body());
+		return digest.digest();
 	}
 
 	/**
@@ -190,9 +183,12 @@ public final class RequestDigests {
 		out.append('"');
 	}
 
-	private static void writeField(DataOutputStream out, byte[] value) throws IOException {
-		out.writeInt(value.length);
-		out.write(value);
+	/** The length as 4 bytes, big-endian, then the value: the layout fingerprints always had. */
+	private static void updateField(MessageDigest digest, byte[] value) {
+		int length = value.length;
+		digest.update(new byte[] { (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
+				(byte) length });
+		digest.update(value);
 	}
 
 }

@@ -1,7 +1,10 @@
 package dev.dedup.http;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -26,6 +29,21 @@ class RequestDigestsTests {
 		assertThat(canonical("{\"a\":1} trailing")).isNull();
 		assertThat(canonical("{\"a\":")).isNull();
 		assertThat(canonical("")).isNull();
+	}
+
+	@Test
+	void fingerprintKeepsItsLayoutSoStoredResponsesStillMatch() throws Exception {
+		// SHA-256 over each field as a 4-byte big-endian length and its bytes, as stored entries were made.
+		ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+		try (DataOutputStream out = new DataOutputStream(bytes)) {
+			for (String field : new String[] { "POST", "/orders", "a=1", "{\"a\":1}" }) {
+				byte[] value = field.getBytes(StandardCharsets.UTF_8);
+				out.writeInt(value.length);
+				out.write(value);
+			}
+		}
+		byte[] expected = MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
+		assertThat(fingerprint("POST", "/orders", "a=1", "{\"a\":1}")).isEqualTo(expected);
 	}
 
 	@Test
