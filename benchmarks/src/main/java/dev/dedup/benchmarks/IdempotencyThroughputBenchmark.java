@@ -5,6 +5,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,8 +114,9 @@ public final class IdempotencyThroughputBenchmark {
 					q = measure(http, base + "/bench/protected", clients, round);
 					p = measure(http, base + "/bench/plain", clients, round);
 				}
-				System.out.printf("round %2d: plain %8.0f req/s   idempotency-key %8.0f req/s   ratio %.2f%n", i, p, q,
-						q / p);
+				// The time of day lets a reader match rounds against other load on a shared machine.
+				System.out.printf("round %2d: plain %8.0f req/s   idempotency-key %8.0f req/s   ratio %.2f   (%s)%n", i,
+						p, q, q / p, LocalTime.now().truncatedTo(ChronoUnit.SECONDS));
 				ratios.add(q / p);
 				plain += p;
 				protectedRate += q;
