@@ -130,10 +130,15 @@ class DedupRecordInterceptorContainerTests {
 			return null;
 		}).given(this.consumer).commitSync(any(), any(Duration.class));
 		this.engine = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		useLease(LEASE);
+	}
+
+	/** Replaces the interceptor by one whose claims hold for {@code lease}; call it before {@link #start}. */
+	void useLease(Duration lease) {
 		this.interceptor = spy(new DedupRecordInterceptor<>(this.engine,
 				new DedupKeys("dedup", this.store.maxKeyLength()),
 				ListenerSettingsResolver.fixed(new ListenerDedupSettings(new HeaderMessageIdResolver("dedup-id"),
-						MissingIdPolicy.OFFSET, LEASE, Duration.ofDays(1), InProgressPolicy.RETRY)),
+						MissingIdPolicy.OFFSET, lease, Duration.ofDays(1), InProgressPolicy.RETRY)),
 				this.stats));
 	}
 

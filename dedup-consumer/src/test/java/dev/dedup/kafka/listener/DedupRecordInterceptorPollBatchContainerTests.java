@@ -126,6 +126,39 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 	}
 
 	@Test
+	void aClaimThatOutwaitedItsLeaseIsCheckedAndAnIdTakenOverMeanwhileDoesNotRunTwice() throws Exception {
+		useLease(Duration.ofMillis(300));
+		String takenOver = "dedup:grp:taken-over";
+		append("slow");
+		append("taken-over");
+		List<Object> heard = new CopyOnWriteArrayList<>();
+
+		start(record -> {
+			heard.add(record.value());
+			if (record.offset() == 0) {
+				sleep(700); // the claim made ahead for offset 1 expires meanwhile, and another consumer takes it
+				assertThat(this.store.claim(takenOver, "other-owner", Duration.ofSeconds(30)).outcome())
+					.isEqualTo(ClaimOutcome.ACQUIRED);
+			}
+		});
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.stats.count(Event.IN_PROGRESS_RETRIED) >= 1);
+		assertThat(this.store.complete(takenOver, "other-owner", Duration.ofDays(1), null)).isTrue();
+		await().atMost(Duration.ofSeconds(15)).until(() -> this.committed.contains(2L));
+		assertThat(heard).containsExactly("value-0");
+		assertThat(this.stats.count(Event.DUPLICATE)).isEqualTo(1);
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@Test
 	void recordsOfAPollThatNeverCameUpAreReleasedWhenTheContainerStops() throws Exception {
 		for (int i = 0; i < 3; i++) {
 			append("stop-" + i);
