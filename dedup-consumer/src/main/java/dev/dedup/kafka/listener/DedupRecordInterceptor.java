@@ -1,14 +1,7 @@
 package dev.dedup.kafka.listener;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +27,6 @@ import dev.dedup.core.key.InvalidMessageIdException;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.kafka.listener.DedupKafkaStats.Event;
 import dev.dedup.kafka.listener.PollClaims.Completion;
-import dev.dedup.kafka.listener.PollClaims.Position;
 
 /**
  * Claims each record's id before the listener runs, and completes or releases the claim after it. Maps
@@ -204,53 +196,17 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 		}
 		PollClaims claims = this.pollClaims.get();
 		if (!claims.hasClaimedAhead(poll)) {
-			claimAhead(poll, record, group, claims);
+			claims.claimAhead(poll, record, this.engine, next -> {
+				ListenerDedupSettings listener = this.settings.resolve(group, next.topic());
+				String nextKey = quietKeyFor(next, group, listener);
+				return nextKey == null ? null : new PollClaims.KeyAndLease(nextKey, listener.lease());
+			});
 		}
 		Claim claim = claims.take(record, key);
 		if (claim == null) {
 			return null;
 		}
 		return claim.status() != ClaimStatus.ACQUIRED || claim.begin() ? claim : null;
-	}
-
-	/**
-	 * Claims the ids of {@code first} and the records after it in the poll, in one store call per lease.
-	 * Records without a usable id, and repeats of an id, are left to be claimed at their turn.
-	 */
-	private void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<K, V> first, @Nullable String group,
-			PollClaims claims) {
-		Position start = Position.of(first);
-		Map<Duration, Map<String, Position>> byLease = new LinkedHashMap<>();
-		Set<String> seen = new HashSet<>();
-		boolean started = false;
-		for (ConsumerRecord<?, ?> next : poll) {
-			@SuppressWarnings("unchecked")
-			ConsumerRecord<K, V> record = (ConsumerRecord<K, V>) next;
-			started = started || Position.of(record).equals(start);
-			if (!started) {
-				continue;
-			}
-			ListenerDedupSettings listener = this.settings.resolve(group, record.topic());
-			String key = quietKeyFor(record, group, listener);
-			if (key != null && seen.add(key)) {
-				byLease.computeIfAbsent(listener.lease(), lease -> new LinkedHashMap<>()).put(key, Position.of(record));
-			}
-		}
-		Map<Position, Claim> claimed = new HashMap<>();
-		try {
-			byLease.forEach((lease, positions) -> {
-				List<String> keys = new ArrayList<>(positions.keySet());
-				List<Claim> answers = this.engine.claimAll(keys, lease);
-				for (int i = 0; i < keys.size(); i++) {
-					claimed.put(positions.get(keys.get(i)), answers.get(i));
-				}
-			});
-		}
-		catch (DedupStoreException ex) {
-			claimed.values().forEach(Claim::release); // from an earlier lease group; the redelivery claims again
-			throw ex;
-		}
-		claims.claimedAhead(poll, claimed);
 	}
 
 	/** Claims one record's key, after the marks handed over so far are written (a repeat must see them). */
@@ -443,7 +399,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	 * The key {@link #keyFor} will give this record at its turn, found without counting, logging or throwing;
 	 * null where it will give none, or where the id resolver fails (that is reported at the record's turn).
 	 */
-	private @Nullable String quietKeyFor(ConsumerRecord<K, V> record, @Nullable String group,
+	private @Nullable String quietKeyFor(ConsumerRecord<?, ?> record, @Nullable String group,
 			ListenerDedupSettings listener) {
 		String scope = scope(group);
 		try {

@@ -1,16 +1,23 @@
 package dev.dedup.kafka.listener;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.jspecify.annotations.Nullable;
 
 import dev.dedup.core.engine.Claim;
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.store.DedupStoreException;
 
 /**
  * One consumer thread's claims made ahead for the rest of its current poll, and the completions it handed
@@ -40,9 +47,41 @@ final class PollClaims {
 		return this.claimedPoll == poll;
 	}
 
-	void claimedAhead(ConsumerRecords<?, ?> poll, Map<Position, Claim> claims) {
+	/**
+	 * Claims the ids of {@code first} and the records after it in the poll, in one store call per lease.
+	 * Records without a key ({@code keyOf} answers null), and repeats of a key, are left to be claimed at
+	 * their turn.
+	 * @throws DedupStoreException if the store is down (fail-closed); nothing is kept claimed then
+	 */
+	void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<?, ?> first, DedupEngine engine,
+			Function<ConsumerRecord<?, ?>, @Nullable KeyAndLease> keyOf) {
+		Position start = Position.of(first);
+		Map<Duration, Map<String, Position>> byLease = new LinkedHashMap<>();
+		Set<String> seen = new HashSet<>();
+		boolean started = false;
+		for (ConsumerRecord<?, ?> record : poll) {
+			started = started || Position.of(record).equals(start);
+			KeyAndLease key = started ? keyOf.apply(record) : null;
+			if (key != null && seen.add(key.key())) {
+				byLease.computeIfAbsent(key.lease(), lease -> new LinkedHashMap<>()).put(key.key(), Position.of(record));
+			}
+		}
+		Map<Position, Claim> claimed = new HashMap<>();
+		try {
+			byLease.forEach((lease, positions) -> {
+				List<String> keys = new ArrayList<>(positions.keySet());
+				List<Claim> answers = engine.claimAll(keys, lease);
+				for (int i = 0; i < keys.size(); i++) {
+					claimed.put(positions.get(keys.get(i)), answers.get(i));
+				}
+			});
+		}
+		catch (DedupStoreException ex) {
+			claimed.values().forEach(Claim::release); // from an earlier lease group; the redelivery claims again
+			throw ex;
+		}
 		this.claimedPoll = poll;
-		this.waiting.putAll(claims);
+		this.waiting.putAll(claimed);
 	}
 
 	/** The claim made ahead for this record, if it was made for the same key. */
@@ -86,6 +125,9 @@ final class PollClaims {
 	}
 
 	record Completion(String record, CompletableFuture<Boolean> done) {
+	}
+
+	record KeyAndLease(String key, Duration lease) {
 	}
 
 }
