@@ -61,6 +61,8 @@ class KafkaDedupIntegrationTests {
 			.consumerApp(TOPIC, 2, GROUP, "it-" + RUN, TestRedis.get().url())
 			.forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("dedup.kafka.lease", () -> "2s");
+		registry.add("spring.kafka.consumer.properties.interceptor.classes",
+				CountingConsumerInterceptor.class::getName);
 	}
 
 	@Autowired
@@ -214,6 +216,8 @@ class KafkaDedupIntegrationTests {
 		}
 		await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> ids
 			.forEach(id -> assertThat(this.listener.handledCount(id)).as(id).isEqualTo(1)));
+		assertThat(CountingConsumerInterceptor.records()).as("the application's own consumer interceptor still runs")
+			.isGreaterThanOrEqualTo(ids.size());
 		// The resumed consumer fetched the waiting records in one poll and claimed them in one call.
 		verify(this.store, atLeastOnce()).claimAll(argThat(keys -> keys.size() > 1 && keys.stream()
 			.anyMatch(key -> key.contains(ids.get(0)))), anyString(), any());
