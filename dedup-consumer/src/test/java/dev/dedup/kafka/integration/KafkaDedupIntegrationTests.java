@@ -206,8 +206,10 @@ class KafkaDedupIntegrationTests {
 		List<String> ids = List.of(unique("p1"), unique("p2"), unique("p3"), unique("p4"), unique("p5"), unique("p6"));
 		this.registry.getListenerContainers().forEach(MessageListenerContainer::pause);
 		try {
-			await().atMost(Duration.ofSeconds(30))
-				.until(() -> this.registry.getListenerContainers().stream().allMatch(MessageListenerContainer::isPauseRequested));
+			// Paused for real, not merely asked to: a poll already under way would take records one by one.
+			await().atMost(Duration.ofSeconds(30)).until(() -> this.registry.getListenerContainers()
+				.stream()
+				.allMatch(MessageListenerContainer::isContainerPaused));
 			ids.forEach(id -> send(id, id));
 			this.template.flush();
 		}
