@@ -60,7 +60,7 @@ public final class IdempotencyThroughputBenchmark {
 	}
 
 	public static void main(String[] args) throws Exception {
-		Options options = Options.parse(args);
+		BenchmarkOptions options = BenchmarkOptions.parse(args);
 		int clients = options.intOption("clients", 16);
 		Duration round = Duration.ofSeconds(options.intOption("seconds", 3));
 		int rounds = options.intOption("rounds", 8);
@@ -206,36 +206,6 @@ public final class IdempotencyThroughputBenchmark {
 		private static ResponseEntity<Map<String, Object>> order(String body) {
 			String id = UUID.randomUUID().toString();
 			return ResponseEntity.created(URI.create("/orders/" + id)).body(Map.of("order", id, "size", body.length()));
-		}
-
-	}
-
-	/** {@code NAME=value} or {@code --NAME=value} arguments, over {@code -Dbench.NAME=value}. */
-	private record Options(Map<String, String> values) {
-
-		static Options parse(String[] args) {
-			Map<String, String> options = new LinkedHashMap<>();
-			System.getProperties().stringPropertyNames().stream()
-				.filter(name -> name.startsWith("bench."))
-				.forEach(name -> options.put(name.substring("bench.".length()), System.getProperty(name)));
-			for (String arg : args) {
-				int equals = arg.indexOf('=');
-				if (equals < 1) {
-					throw new IllegalArgumentException("Expected NAME=value, got '" + arg + "'");
-				}
-				String name = arg.startsWith("--") ? arg.substring(2, equals) : arg.substring(0, equals);
-				options.put(name, arg.substring(equals + 1));
-			}
-			return new Options(options);
-		}
-
-		int intOption(String name, int defaultValue) {
-			String value = this.values.get(name);
-			return (value == null) ? defaultValue : Integer.parseInt(value.replace("_", ""));
-		}
-
-		String stringOption(String name, String defaultValue) {
-			return this.values.getOrDefault(name, defaultValue);
 		}
 
 	}

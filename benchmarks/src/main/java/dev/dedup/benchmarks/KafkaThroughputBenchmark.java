@@ -103,7 +103,7 @@ public final class KafkaThroughputBenchmark {
 
 	}
 
-	private final Map<String, String> options;
+	private final BenchmarkOptions options;
 
 	private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
@@ -111,12 +111,12 @@ public final class KafkaThroughputBenchmark {
 
 	private int roundNumber;
 
-	private KafkaThroughputBenchmark(Map<String, String> options) {
+	private KafkaThroughputBenchmark(BenchmarkOptions options) {
 		this.options = options;
 	}
 
 	public static void main(String[] args) throws Exception {
-		new KafkaThroughputBenchmark(parseOptions(args)).run(System.out);
+		new KafkaThroughputBenchmark(BenchmarkOptions.parse(args)).run(System.out);
 		System.exit(0); // the broker's and Kafka clients' non-daemon threads would keep the JVM alive
 	}
 
@@ -317,30 +317,12 @@ public final class KafkaThroughputBenchmark {
 		return (values.length % 2 == 1) ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 	}
 
-	/** {@code NAME=value} or {@code --NAME=value} arguments, over {@code -Dbench.NAME=value}. */
-	private static Map<String, String> parseOptions(String[] args) {
-		Map<String, String> options = new LinkedHashMap<>();
-		System.getProperties().stringPropertyNames().stream()
-			.filter(name -> name.startsWith("bench."))
-			.forEach(name -> options.put(name.substring("bench.".length()), System.getProperty(name)));
-		for (String arg : args) {
-			int equals = arg.indexOf('=');
-			if (equals < 1) {
-				throw new IllegalArgumentException("Expected NAME=value, got '" + arg + "'");
-			}
-			String name = arg.startsWith("--") ? arg.substring(2, equals) : arg.substring(0, equals);
-			options.put(name, arg.substring(equals + 1));
-		}
-		return options;
-	}
-
 	private int intOption(String name, int defaultValue) {
-		String value = this.options.get(name);
-		return (value == null) ? defaultValue : Integer.parseInt(value.replace("_", ""));
+		return this.options.intOption(name, defaultValue);
 	}
 
 	private String stringOption(String name, String defaultValue) {
-		return this.options.getOrDefault(name, defaultValue);
+		return this.options.stringOption(name, defaultValue);
 	}
 
 }
