@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -82,27 +83,10 @@ public final class DedupEngine implements AutoCloseable {
 	 * the answer is {@link ClaimStatus#BYPASSED})
 	 */
 	public Claim claim(String key, Duration lease) {
-		requirePositive(lease, "lease");
-		String owner = newOwnerId();
-		ClaimResult answer;
-		boolean joinsTransaction;
-		try {
-			joinsTransaction = this.store.joinsCurrentTransaction();
-			answer = this.store.claim(key, owner, lease);
-		}
-		catch (DedupStoreException ex) {
-			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
-				log.warn("Dedup store unavailable, running '{}' without dedup protection (fail-open): {}", key,
-						ex.getMessage());
-				return new Claim(this, key, owner, ClaimStatus.BYPASSED, null);
-			}
-			throw ex;
-		}
-		Claim claim = new Claim(this, key, owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
-				joinsTransaction);
+		Claim claim = claimKeys(List.of(key), lease, owner -> List.of(this.store.claim(key, owner, lease))).get(0);
 		// A claim inside the caller's transaction is invisible until it commits: others wait on its row lock,
 		// not on its lease, and a renewal from another thread would only wait on that lock too.
-		if (claim.status() == ClaimStatus.ACQUIRED && !joinsTransaction) {
+		if (claim.status() == ClaimStatus.ACQUIRED && !claim.joinsTransaction()) {
 			startRenewal(claim, lease);
 		}
 		return claim;
@@ -120,18 +104,30 @@ public final class DedupEngine implements AutoCloseable {
 	 * every claim is {@link ClaimStatus#BYPASSED})
 	 */
 	public List<Claim> claimAll(List<String> keys, Duration lease) {
+		List<Claim> claims = claimKeys(keys, lease,
+				owner -> keys.isEmpty() ? List.of() : this.store.claimAll(keys, owner, lease));
+		long claimedAt = System.nanoTime();
+		claims.forEach(claim -> claim.awaitBegin(lease, claimedAt));
+		return claims;
+	}
+
+	/**
+	 * Asks the store, for one new owner, and turns its answers into claims: BYPASSED ones when the store is
+	 * unreachable and the policy is fail-open.
+	 */
+	private List<Claim> claimKeys(List<String> keys, Duration lease, Function<String, List<ClaimResult>> storeCall) {
 		requirePositive(lease, "lease");
 		String owner = newOwnerId();
 		List<ClaimResult> answers;
 		boolean joinsTransaction;
 		try {
 			joinsTransaction = this.store.joinsCurrentTransaction();
-			answers = keys.isEmpty() ? List.of() : this.store.claimAll(keys, owner, lease);
+			answers = storeCall.apply(owner);
 		}
 		catch (DedupStoreException ex) {
 			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
-				log.warn("Dedup store unavailable, running {} keys without dedup protection (fail-open): {}",
-						keys.size(), ex.getMessage());
+				log.warn("Dedup store unavailable, running {} without dedup protection (fail-open): {}",
+						keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys", ex.getMessage());
 				return keys.stream().map(key -> new Claim(this, key, owner, ClaimStatus.BYPASSED, null)).toList();
 			}
 			throw ex;
@@ -140,14 +136,11 @@ public final class DedupEngine implements AutoCloseable {
 			throw new DedupStoreException("The store answered " + answers.size() + " claims for " + keys.size()
 					+ " keys");
 		}
-		long claimedAt = System.nanoTime();
 		List<Claim> claims = new ArrayList<>(keys.size());
 		for (int i = 0; i < keys.size(); i++) {
 			ClaimResult answer = answers.get(i);
-			Claim claim = new Claim(this, keys.get(i), owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
-					joinsTransaction);
-			claim.awaitBegin(lease, claimedAt);
-			claims.add(claim);
+			claims.add(new Claim(this, keys.get(i), owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
+					joinsTransaction));
 		}
 		return claims;
 	}
