@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
@@ -83,10 +84,8 @@ final class CompletionLane {
 
 	/** One store call per retention (and per owner, inside the engine); usually all share both. */
 	private void completeAll(List<Pending> batch) {
-		Map<Duration, List<Pending>> byRetention = new LinkedHashMap<>();
-		for (Pending pending : batch) {
-			byRetention.computeIfAbsent(pending.retention(), retention -> new ArrayList<>()).add(pending);
-		}
+		Map<Duration, List<Pending>> byRetention = batch.stream()
+			.collect(Collectors.groupingBy(Pending::retention, LinkedHashMap::new, Collectors.toList()));
 		byRetention.forEach((retention, group) -> {
 			try {
 				List<Boolean> results = this.engine.completeAll(group.stream().map(Pending::claim).toList(), retention);

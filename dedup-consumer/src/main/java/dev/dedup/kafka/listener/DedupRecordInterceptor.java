@@ -6,6 +6,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -284,20 +285,20 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	}
 
 	private void complete(ConsumerRecord<K, V> record, ActiveClaim claim) {
+		countMark(describe(record), () -> claim.claim().complete(claim.retention()));
+	}
+
+	/** Counts how marking a processed record CONSUMED went; a store that could not be told is only logged. */
+	private void countMark(String record, BooleanSupplier mark) {
 		try {
-			if (claim.claim().complete(claim.retention())) {
-				this.stats.record(Event.COMPLETED);
-			}
-			else {
-				this.stats.record(Event.LEASE_LOST);
-			}
+			this.stats.record(mark.getAsBoolean() ? Event.COMPLETED : Event.LEASE_LOST);
 		}
 		catch (DedupStoreException ex) {
 			// The side effect happened and the offset will be committed; the CONSUMING entry expires with its
 			// lease. Only a resend of this id after that would run again.
 			this.stats.record(Event.COMPLETE_FAILED);
-			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
-					describe(record), ex.getMessage());
+			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}", record,
+					ex.getMessage());
 		}
 	}
 
@@ -335,15 +336,16 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 
 	private void awaitCompletions() {
 		for (Completion completion : this.pollClaims.get().takeCompletions()) {
-			try {
-				this.stats.record(completion.done().join() ? Event.COMPLETED : Event.LEASE_LOST);
-			}
-			catch (CompletionException ex) {
-				// As in complete(): the side effect happened; the CONSUMING entry expires with its lease.
-				this.stats.record(Event.COMPLETE_FAILED);
-				log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
-						completion.record(), ex.getCause() == null ? ex.getMessage() : ex.getCause().getMessage());
-			}
+			countMark(completion.record(), () -> {
+				try {
+					return completion.done().join();
+				}
+				catch (CompletionException ex) {
+					Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+					throw cause instanceof DedupStoreException storeFailure ? storeFailure
+							: new DedupStoreException(cause.getMessage(), cause);
+				}
+			});
 		}
 	}
 
@@ -364,17 +366,11 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	private @Nullable String keyFor(ConsumerRecord<K, V> record, @Nullable String group,
 			ListenerDedupSettings listener) {
 		String scope = scope(group);
-		String problem;
-		try {
-			String id = listener.idResolver().resolve(record);
-			if (id != null && !id.isEmpty()) {
-				return this.keys.key(scope, id);
-			}
-			problem = "has no message id (" + listener.idResolver() + ")";
+		IdKey found = idKey(record, scope, listener);
+		if (found.key() != null) {
+			return found.key();
 		}
-		catch (InvalidMessageIdException ex) {
-			problem = "has an unusable message id: " + ex.getMessage();
-		}
+		String problem = found.problem();
 		switch (listener.missingId()) {
 			case OFFSET -> {
 				this.stats.record(Event.MISSING_ID_OFFSET);
@@ -402,19 +398,34 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	private @Nullable String quietKeyFor(ConsumerRecord<?, ?> record, @Nullable String group,
 			ListenerDedupSettings listener) {
 		String scope = scope(group);
+		IdKey found;
 		try {
-			String id = listener.idResolver().resolve(record);
-			if (id != null && !id.isEmpty()) {
-				return this.keys.key(scope, id);
-			}
-		}
-		catch (InvalidMessageIdException ex) {
-			// falls through to the missing-id policy, as at the record's turn
+			found = idKey(record, scope, listener);
 		}
 		catch (RuntimeException ex) {
 			return null;
 		}
+		if (found.key() != null) {
+			return found.key();
+		}
 		return listener.missingId() == MissingIdPolicy.OFFSET ? offsetKey(scope, record) : null;
+	}
+
+	/**
+	 * The key made of the record's id, or why there is none (no id, or an unusable one). Anything else the
+	 * id resolver throws is thrown.
+	 */
+	private IdKey idKey(ConsumerRecord<?, ?> record, String scope, ListenerDedupSettings listener) {
+		try {
+			String id = listener.idResolver().resolve(record);
+			if (id != null && !id.isEmpty()) {
+				return new IdKey(this.keys.key(scope, id), null);
+			}
+			return new IdKey(null, "has no message id (" + listener.idResolver() + ")");
+		}
+		catch (InvalidMessageIdException ex) {
+			return new IdKey(null, "has an unusable message id: " + ex.getMessage());
+		}
 	}
 
 	private static String scope(@Nullable String group) {
@@ -454,6 +465,10 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 
 	static String describe(ConsumerRecord<?, ?> record) {
 		return "record " + record.topic() + "-" + record.partition() + "@" + record.offset();
+	}
+
+	/** A record's key from its id, or, when it has none, the {@code problem} to report. */
+	private record IdKey(@Nullable String key, @Nullable String problem) {
 	}
 
 	/** The claim of the record being processed; {@code batched} if it was claimed ahead with its poll. */
