@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Bean;
 
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 
@@ -44,10 +45,22 @@ public class DedupAutoConfiguration {
 		return new InMemoryDedupStore();
 	}
 
+	/**
+	 * The engine works on the store through a circuit breaker (unless it is turned off, or the store answers
+	 * in process), so everything that goes through the engine, {@code engine.store()} included, fails fast
+	 * while the store is down.
+	 */
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	DedupEngine dedupEngine(DedupStore dedupStore, DedupProperties properties) {
-		return new DedupEngine(dedupStore, properties.getOnStoreFailure());
+		DedupProperties.CircuitBreaker circuit = properties.getCircuitBreaker();
+		DedupStore store = dedupStore;
+		if (circuit.isEnabled() && !dedupStore.isInProcess()) {
+			store = new CircuitBreakingDedupStore(dedupStore, CircuitBreakingDedupStore.newBreaker(
+					circuit.getFailureRateThreshold(), circuit.getSlidingWindowSize(), circuit.getMinimumCalls(),
+					circuit.getOpenDuration()));
+		}
+		return new DedupEngine(store, properties.getOnStoreFailure());
 	}
 
 	@Bean

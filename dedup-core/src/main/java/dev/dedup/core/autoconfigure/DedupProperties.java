@@ -1,5 +1,7 @@
 package dev.dedup.core.autoconfigure;
 
+import java.time.Duration;
+
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -28,6 +30,14 @@ public class DedupProperties {
 	 */
 	private StoreFailurePolicy onStoreFailure = StoreFailurePolicy.FAIL_CLOSED;
 
+	/**
+	 * Deadline of every store call dedup makes, whatever the client library's own timeout is (Lettuce's
+	 * default is 60s). A call without an answer by then fails as "store unavailable".
+	 */
+	private Duration storeTimeout = Duration.ofSeconds(2);
+
+	private final CircuitBreaker circuitBreaker = new CircuitBreaker();
+
 	public @Nullable StoreType getStore() {
 		return this.store;
 	}
@@ -50,6 +60,94 @@ public class DedupProperties {
 
 	public void setOnStoreFailure(StoreFailurePolicy onStoreFailure) {
 		this.onStoreFailure = onStoreFailure;
+	}
+
+	public Duration getStoreTimeout() {
+		return this.storeTimeout;
+	}
+
+	public void setStoreTimeout(Duration storeTimeout) {
+		if (storeTimeout.toMillis() < 1) {
+			throw new IllegalArgumentException("dedup.store-timeout must be at least 1ms, was " + storeTimeout);
+		}
+		this.storeTimeout = storeTimeout;
+	}
+
+	public CircuitBreaker getCircuitBreaker() {
+		return this.circuitBreaker;
+	}
+
+	/**
+	 * Fail fast while the store is known to be down ({@code dedup.circuit-breaker.*}): after failures, calls
+	 * fail at once for a short while instead of each waiting out the store timeout.
+	 */
+	public static class CircuitBreaker {
+
+		/**
+		 * Whether store calls go through a circuit breaker. Off: every call waits up to the store timeout.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * Percentage of failed calls among the last sliding-window-size calls that opens the breaker.
+		 */
+		private float failureRateThreshold = 50;
+
+		/**
+		 * How many of the most recent store calls the failure rate is computed over.
+		 */
+		private int slidingWindowSize = 10;
+
+		/**
+		 * Calls needed before the failure rate counts at all.
+		 */
+		private int minimumCalls = 5;
+
+		/**
+		 * How long an open breaker fails calls at once before letting trial calls through.
+		 */
+		private Duration openDuration = Duration.ofSeconds(1);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public float getFailureRateThreshold() {
+			return this.failureRateThreshold;
+		}
+
+		public void setFailureRateThreshold(float failureRateThreshold) {
+			this.failureRateThreshold = failureRateThreshold;
+		}
+
+		public int getSlidingWindowSize() {
+			return this.slidingWindowSize;
+		}
+
+		public void setSlidingWindowSize(int slidingWindowSize) {
+			this.slidingWindowSize = slidingWindowSize;
+		}
+
+		public int getMinimumCalls() {
+			return this.minimumCalls;
+		}
+
+		public void setMinimumCalls(int minimumCalls) {
+			this.minimumCalls = minimumCalls;
+		}
+
+		public Duration getOpenDuration() {
+			return this.openDuration;
+		}
+
+		public void setOpenDuration(Duration openDuration) {
+			this.openDuration = openDuration;
+		}
+
 	}
 
 	/** The stores the auto-configuration knows. */

@@ -22,7 +22,9 @@ import org.jspecify.annotations.Nullable;
  *
  * Steps that change an entry check the owner (fencing): a caller whose lease ran out and was taken over
  * can neither mark nor delete the new owner's entry. Every method throws {@link DedupStoreException} when
- * the store cannot answer.
+ * the store cannot answer, and must do so within the store's own timeout (a batch within one timeout in
+ * all), whatever its client library's default is: callers rely on it to bound a request. A step that timed
+ * out may still take effect later, when a hung store wakes up.
  * <p>
  * A store may <em>join the caller's transaction</em> (the JDBC store does, on its own DataSource): see
  * {@link #joinsCurrentTransaction()}.

@@ -24,6 +24,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimResult;
+import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
@@ -87,11 +88,48 @@ class DedupAutoConfigurationTests {
 			assertThat(context).hasSingleBean(DedupStore.class);
 			DedupStore store = context.getBean(DedupStore.class);
 			assertThat(store).isSameAs(context.getBean("userStore"));
-			assertThat(context.getBean(DedupEngine.class).store()).isSameAs(store);
+			// the engine sees the user's store through the circuit breaker
+			assertThat(context.getBean(DedupEngine.class).store()).isInstanceOfSatisfying(
+					CircuitBreakingDedupStore.class, (guarded) -> assertThat(guarded.store()).isSameAs(store));
 			// the user's store allows 120-byte keys: longer ids are hashed
 			String key = context.getBean(DedupKeys.class).key("g", "a".repeat(120));
 			assertThat(key).startsWith("dedup:g:sha256:");
 		});
+	}
+
+	@Test
+	void circuitBreakerPropertiesShapeTheBreaker() {
+		this.contextRunner.withUserConfiguration(UserStoreConfiguration.class)
+			.withPropertyValues("dedup.circuit-breaker.failure-rate-threshold=80",
+					"dedup.circuit-breaker.sliding-window-size=20", "dedup.circuit-breaker.minimum-calls=7",
+					"dedup.circuit-breaker.open-duration=3s")
+			.run((context) -> {
+				CircuitBreakingDedupStore store = (CircuitBreakingDedupStore) context.getBean(DedupEngine.class).store();
+				var config = store.circuitBreaker().getCircuitBreakerConfig();
+				assertThat(config.getFailureRateThreshold()).isEqualTo(80f);
+				assertThat(config.getSlidingWindowSize()).isEqualTo(20);
+				assertThat(config.getMinimumNumberOfCalls()).isEqualTo(7);
+				assertThat(config.getWaitIntervalFunctionInOpenState().apply(1)).isEqualTo(3000L);
+			});
+	}
+
+	@Test
+	void circuitBreakerCanBeTurnedOff() {
+		this.contextRunner.withUserConfiguration(UserStoreConfiguration.class)
+			.withPropertyValues("dedup.circuit-breaker.enabled=false")
+			.run((context) -> assertThat(context.getBean(DedupEngine.class).store())
+				.isSameAs(context.getBean(DedupStore.class)));
+	}
+
+	@Test
+	void storeTimeoutDefaultsToTwoSecondsAndMustBePositive() {
+		this.contextRunner.run((context) -> assertThat(context.getBean(DedupProperties.class).getStoreTimeout())
+			.isEqualTo(Duration.ofSeconds(2)));
+		this.contextRunner.withPropertyValues("dedup.store-timeout=0s")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("dedup.store-timeout must be at least 1ms"));
 	}
 
 	@Test
