@@ -33,21 +33,23 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  */
 final class LettuceScriptRunner implements ScriptRunner {
 
-	/** Lettuce times commands out itself; this only keeps a lost reply from blocking forever. */
-	private static final Duration GRACE = Duration.ofSeconds(1);
-
 	private final LettuceConnectionFactory factory;
+
+	/** The deadline of one run, whatever Lettuce's own command timeout is (60s unless configured). */
+	private final Duration timeout;
 
 	/** The shared connection's commands, once known; replaced when that connection is closed (factory reset). */
 	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> shared;
 
-	private LettuceScriptRunner(LettuceConnectionFactory factory) {
+	private LettuceScriptRunner(LettuceConnectionFactory factory, Duration timeout) {
 		this.factory = factory;
+		this.timeout = timeout;
 	}
 
-	/** A runner for the factory, or null if it is not a Lettuce factory. */
-	static @Nullable LettuceScriptRunner forFactory(RedisConnectionFactory factory) {
-		return (factory instanceof LettuceConnectionFactory lettuce) ? new LettuceScriptRunner(lettuce) : null;
+	/** A runner for the factory with a deadline per run, or null if it is not a Lettuce factory. */
+	static @Nullable LettuceScriptRunner forFactory(RedisConnectionFactory factory, Duration timeout) {
+		return (factory instanceof LettuceConnectionFactory lettuce) ? new LettuceScriptRunner(lettuce, timeout)
+				: null;
 	}
 
 	@Override
@@ -69,6 +71,18 @@ final class LettuceScriptRunner implements ScriptRunner {
 		}
 	}
 
+	@Override
+	public void sendWithoutReply(List<ScriptCall> calls) {
+		RedisClusterAsyncCommands<byte[], byte[]> current = this.shared;
+		if (current == null || calls.isEmpty()) {
+			return;
+		}
+		// EVAL, not EVALSHA: a server that restarted meanwhile has no scripts cached, and no one reads a NOSCRIPT.
+		for (ScriptCall call : calls) {
+			current.eval(call.script().body(), outputType(call), new byte[][] { call.key() }, call.args());
+		}
+	}
+
 	@SuppressWarnings("unchecked")
 	private static RedisClusterAsyncCommands<byte[], byte[]> nativeCommands(RedisConnection connection) {
 		return (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
@@ -76,8 +90,9 @@ final class LettuceScriptRunner implements ScriptRunner {
 
 	private List<@Nullable Object> run(String action, List<ScriptCall> calls,
 			RedisClusterAsyncCommands<byte[], byte[]> redis) {
+		long deadline = System.nanoTime() + this.timeout.toNanos();
+		List<RedisFuture<Object>> replies = new ArrayList<>(calls.size());
 		try {
-			List<RedisFuture<Object>> replies = new ArrayList<>(calls.size());
 			for (ScriptCall call : calls) {
 				replies.add(redis.evalsha(call.script().sha1(), outputType(call), new byte[][] { call.key() },
 						call.args()));
@@ -86,7 +101,7 @@ final class LettuceScriptRunner implements ScriptRunner {
 			List<Integer> unknownScript = new ArrayList<>();
 			for (int i = 0; i < calls.size(); i++) {
 				try {
-					results[i] = await(replies.get(i));
+					results[i] = await(replies.get(i), deadline);
 				}
 				catch (ExecutionException ex) {
 					if (!ScriptRunner.isNoScript(ex.getCause())) {
@@ -98,13 +113,14 @@ final class LettuceScriptRunner implements ScriptRunner {
 			if (!unknownScript.isEmpty()) {
 				// The server lost its script cache: send the text, which also caches it again, in one more trip.
 				List<RedisFuture<Object>> retried = new ArrayList<>(unknownScript.size());
+				replies = retried;
 				for (int i : unknownScript) {
 					ScriptCall call = calls.get(i);
 					retried.add(redis.eval(call.script().body(), outputType(call), new byte[][] { call.key() },
 							call.args()));
 				}
 				for (int j = 0; j < retried.size(); j++) {
-					results[unknownScript.get(j)] = awaitOrFail(action, retried.get(j));
+					results[unknownScript.get(j)] = awaitOrFail(action, retried.get(j), deadline);
 				}
 			}
 			return Arrays.asList(results);
@@ -113,8 +129,10 @@ final class LettuceScriptRunner implements ScriptRunner {
 			throw ScriptRunner.failure(action, ex);
 		}
 		catch (TimeoutException ex) {
-			throw ScriptRunner.failure(action, new TimeoutException("no reply within the command timeout of "
-					+ this.factory.getTimeout() + " ms plus " + GRACE.toMillis() + " ms"));
+			// Lettuce would keep the commands queued (or, while reconnecting, buffered) until its own timeout.
+			replies.forEach(reply -> reply.cancel(false));
+			throw ScriptRunner.failure(action, new TimeoutException("no reply within the store timeout of "
+					+ this.timeout.toMillis() + " ms"));
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -122,17 +140,19 @@ final class LettuceScriptRunner implements ScriptRunner {
 		}
 	}
 
-	private @Nullable Object awaitOrFail(String action, Future<Object> reply) throws TimeoutException, InterruptedException {
+	private static @Nullable Object awaitOrFail(String action, Future<Object> reply, long deadline)
+			throws TimeoutException, InterruptedException {
 		try {
-			return await(reply);
+			return await(reply, deadline);
 		}
 		catch (ExecutionException ex) {
 			throw ScriptRunner.failure(action, ex.getCause());
 		}
 	}
 
-	private @Nullable Object await(Future<Object> reply) throws ExecutionException, TimeoutException, InterruptedException {
-		return reply.get(this.factory.getTimeout() + GRACE.toMillis(), TimeUnit.MILLISECONDS);
+	private static @Nullable Object await(Future<Object> reply, long deadline)
+			throws ExecutionException, TimeoutException, InterruptedException {
+		return reply.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 	}
 
 	private static ScriptOutputType outputType(ScriptCall call) {

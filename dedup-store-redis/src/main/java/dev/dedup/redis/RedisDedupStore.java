@@ -46,6 +46,9 @@ public final class RedisDedupStore implements DedupStore {
 	 */
 	public static final int MAX_KEY_LENGTH = 512;
 
+	/** The deadline of a store call unless the constructor names another: {@code dedup.store-timeout}'s default. */
+	public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
 	private static final boolean LETTUCE_PRESENT = ClassUtils.isPresent("io.lettuce.core.RedisClient",
 			RedisDedupStore.class.getClassLoader());
 
@@ -56,25 +59,39 @@ public final class RedisDedupStore implements DedupStore {
 	private final ScriptRunner runner;
 
 	/**
+	 * A store whose calls fail after {@link #DEFAULT_TIMEOUT} without an answer.
 	 * @param connectionFactory the Redis to use; with Lettuce, the batch forms use its shared connection
 	 */
 	public RedisDedupStore(RedisConnectionFactory connectionFactory) {
-		this(connectionFactory, true);
+		this(connectionFactory, DEFAULT_TIMEOUT);
+	}
+
+	/**
+	 * @param connectionFactory the Redis to use; with Lettuce, the batch forms use its shared connection
+	 * @param timeout the deadline of each store call (one step, or one whole batch), whatever the client's
+	 * own command timeout is. With Lettuce it is enforced here; with other clients (Jedis) their own socket
+	 * timeout applies, so set it no higher.
+	 */
+	public RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout) {
+		this(connectionFactory, timeout, true);
 	}
 
 	/**
 	 * @param lettuceWhenPossible false to use Spring's driver-neutral path even on Lettuce (tests)
 	 */
-	RedisDedupStore(RedisConnectionFactory connectionFactory, boolean lettuceWhenPossible) {
+	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible) {
+		if (timeout.toMillis() < 1) {
+			throw new IllegalArgumentException("The store timeout must be at least 1ms, was " + timeout);
+		}
 		this.connectionFactory = connectionFactory;
 		ScriptRunner lettuce = (lettuceWhenPossible && LETTUCE_PRESENT)
-				? LettuceScriptRunner.forFactory(connectionFactory) : null;
+				? LettuceScriptRunner.forFactory(connectionFactory, timeout) : null;
 		this.runner = (lettuce != null) ? lettuce : new ConnectionScriptRunner(connectionFactory);
 	}
 
 	@Override
 	public ClaimResult claim(String key, String owner, Duration lease) {
-		return toClaimResult(runOne("claim '" + key + "'", claimCall(key, owner, lease)));
+		return claimAll("claim '" + key + "'", List.of(key), owner, lease).get(0);
 	}
 
 	@Override
@@ -84,8 +101,7 @@ public final class RedisDedupStore implements DedupStore {
 
 	@Override
 	public boolean release(String key, String owner) {
-		return isOne(runOne("release '" + key + "'",
-				new ScriptCall(StoreScript.RELEASE, bytes(key), new byte[][] { bytes(owner) })));
+		return isOne(runOne("release '" + key + "'", releaseCall(key, owner)));
 	}
 
 	@Override
@@ -105,12 +121,32 @@ public final class RedisDedupStore implements DedupStore {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
+		return claimAll("claim " + keys.size() + " keys", keys, owner, lease);
+	}
+
+	private List<ClaimResult> claimAll(String action, List<String> keys, String owner, Duration lease) {
 		List<ScriptCall> calls = new ArrayList<>(keys.size());
 		for (String key : keys) {
 			calls.add(claimCall(key, owner, lease));
 		}
+		List<@Nullable Object> replies;
+		try {
+			replies = run(action, calls);
+		}
+		catch (DedupStoreException ex) {
+			if (ScriptRunner.isTimeout(ex)) {
+				// The claims may still run once a hung server wakes up, and would then hold their keys for a
+				// whole lease that nobody works on: send their releases after them (fenced by this owner).
+				List<ScriptCall> releases = new ArrayList<>(keys.size());
+				for (String key : keys) {
+					releases.add(releaseCall(key, owner));
+				}
+				this.runner.sendWithoutReply(releases);
+			}
+			throw ex;
+		}
 		List<ClaimResult> results = new ArrayList<>(keys.size());
-		for (Object reply : run("claim " + keys.size() + " keys", calls)) {
+		for (Object reply : replies) {
 			results.add(toClaimResult(reply));
 		}
 		return results;
@@ -143,8 +179,12 @@ public final class RedisDedupStore implements DedupStore {
 		return "RedisDedupStore[" + this.connectionFactory.getClass().getSimpleName() + "]";
 	}
 
-	private ScriptCall claimCall(String key, String owner, Duration lease) {
+	private static ScriptCall claimCall(String key, String owner, Duration lease) {
 		return new ScriptCall(StoreScript.CLAIM, bytes(key), new byte[][] { bytes(owner), millis("lease", lease) });
+	}
+
+	private static ScriptCall releaseCall(String key, String owner) {
+		return new ScriptCall(StoreScript.RELEASE, bytes(key), new byte[][] { bytes(owner) });
 	}
 
 	private ScriptCall completeCall(String key, String owner, Duration retention, byte @Nullable [] result) {

@@ -17,6 +17,20 @@ interface ScriptRunner {
 	 */
 	List<@Nullable Object> run(String action, List<ScriptCall> calls);
 
+	/**
+	 * Sends the calls without waiting for any reply, on the connection earlier calls went out on, so they run
+	 * after those if the server ever gets them. Used to take back claims whose replies did not come in time:
+	 * a frozen server that wakes up runs the claims, then these releases. Runners whose client enforces its
+	 * own timeout (no commands left behind to run later) do nothing.
+	 */
+	default void sendWithoutReply(List<ScriptCall> calls) {
+	}
+
+	/** Whether a failure from {@link #run} was the deadline passing, so the calls may still run later. */
+	static boolean isTimeout(DedupStoreException failure) {
+		return failure.getCause() instanceof java.util.concurrent.TimeoutException;
+	}
+
 	static DedupStoreException failure(String action, @Nullable Throwable cause) {
 		String reason = (cause != null) ? cause.getMessage() : "unknown failure";
 		return new DedupStoreException("Redis dedup store could not " + action + ": " + reason, cause);

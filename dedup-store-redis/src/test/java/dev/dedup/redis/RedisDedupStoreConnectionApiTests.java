@@ -23,7 +23,7 @@ class RedisDedupStoreConnectionApiTests extends DedupStoreContractTests {
 	@BeforeAll
 	static void connect() {
 		factory = LettuceFactories.start(TestRedis.get().url(), Duration.ofSeconds(5));
-		store = new RedisDedupStore(factory, false);
+		store = new RedisDedupStore(factory, RedisDedupStore.DEFAULT_TIMEOUT, false);
 	}
 
 	@AfterAll

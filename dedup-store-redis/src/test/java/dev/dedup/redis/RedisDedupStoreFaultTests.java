@@ -64,7 +64,7 @@ class RedisDedupStoreFaultTests {
 	@ParameterizedTest(name = "lettuce={0}")
 	@ValueSource(booleans = { true, false })
 	void everyStepFailsWithDedupStoreExceptionWhileRedisIsDownAndTheSameStoreWorksOnceItIsBack(boolean lettuce) {
-		RedisDedupStore store = new RedisDedupStore(this.factory, lettuce);
+		RedisDedupStore store = new RedisDedupStore(this.factory, RedisDedupStore.DEFAULT_TIMEOUT, lettuce);
 		String key = key();
 		assertThat(store.claim(key, "a", LEASE).outcome()).isEqualTo(ACQUIRED);
 
@@ -93,7 +93,7 @@ class RedisDedupStoreFaultTests {
 	@ValueSource(booleans = { true, false })
 	void storeCreatedWhileRedisIsDownFailsUntilRedisStarts(boolean lettuce) {
 		this.redis.stop();
-		RedisDedupStore store = new RedisDedupStore(this.factory, lettuce);
+		RedisDedupStore store = new RedisDedupStore(this.factory, RedisDedupStore.DEFAULT_TIMEOUT, lettuce);
 		assertFailsInTime(() -> store.claim(key(), "a", LEASE));
 		assertFailsInTime(() -> store.claimAll(List.of(key()), "a", LEASE));
 
@@ -105,7 +105,7 @@ class RedisDedupStoreFaultTests {
 	@ParameterizedTest(name = "lettuce={0}")
 	@ValueSource(booleans = { true, false })
 	void scriptsAreSentAgainWhenTheServerForgotThem(boolean lettuce) {
-		RedisDedupStore store = new RedisDedupStore(this.factory, lettuce);
+		RedisDedupStore store = new RedisDedupStore(this.factory, RedisDedupStore.DEFAULT_TIMEOUT, lettuce);
 		String key = key();
 		String other = key();
 		assertThat(store.claimAll(List.of(key, other), "a", LEASE)).containsOnly(ClaimResult.acquired());

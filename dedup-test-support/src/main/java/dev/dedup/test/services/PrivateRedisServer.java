@@ -26,6 +26,9 @@ import org.jspecify.annotations.Nullable;
  * 	… connect to redis.url() …
  * 	redis.stop();   // every command now fails
  * 	redis.start();  // same port, same data
+ * 	redis.freeze(); // SIGSTOP: connections stay open, nothing answers (a hang, not a refusal)
+ * 	redis.thaw();   // SIGCONT: answers again, including what was sent meanwhile
+ * 	redis.kill();   // SIGKILL: a crash; start() brings it back with every acknowledged write
  * }
  * </pre>
  *
@@ -127,6 +130,10 @@ public final class PrivateRedisServer implements AutoCloseable {
 		if (running == null) {
 			return;
 		}
+		if (running.isAlive()) {
+			// A frozen server would not act on SIGTERM until it is let go on.
+			thawQuietly(running);
+		}
 		running.destroy();
 		try {
 			if (!running.waitFor(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -138,6 +145,58 @@ public final class PrivateRedisServer implements AutoCloseable {
 			Thread.currentThread().interrupt();
 		}
 		this.process = null;
+	}
+
+	/**
+	 * Freezes the server with SIGSTOP: it keeps its port and its connections, and the kernel still accepts
+	 * new ones, but nothing is answered until {@link #thaw()} — what a hung store looks like to a client.
+	 */
+	public void freeze() {
+		signal("STOP");
+	}
+
+	/** Lets a {@linkplain #freeze() frozen} server go on (SIGCONT). */
+	public void thaw() {
+		signal("CONT");
+	}
+
+	/**
+	 * Kills the server with SIGKILL (a crash, no shutdown) and waits until it is gone. Every write it
+	 * acknowledged is in its append-only file, so {@link #start()} brings it back with its data.
+	 */
+	public void kill() {
+		Process running = this.process;
+		if (running == null) {
+			return;
+		}
+		running.destroyForcibly();
+		try {
+			running.waitFor(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		this.process = null;
+	}
+
+	private void signal(String name) {
+		Process running = this.process;
+		if (running == null) {
+			throw new IllegalStateException("redis-server on port " + this.port + " is not running");
+		}
+		try {
+			Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(running.pid())).inheritIO().start();
+			if (!kill.waitFor(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || kill.exitValue() != 0) {
+				throw new AssertionError("kill -" + name + " " + running.pid() + " failed");
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new AssertionError("Interrupted while signalling redis-server", ex);
+		}
 	}
 
 	/** Stops the server and deletes its directory. */
@@ -174,6 +233,18 @@ public final class PrivateRedisServer implements AutoCloseable {
 		stop();
 		throw new AssertionError("redis-server on port " + this.port + " did not answer PING within "
 				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + tail(log));
+	}
+
+	private static void thawQuietly(Process running) {
+		try {
+			new ProcessBuilder("kill", "-CONT", String.valueOf(running.pid())).start().waitFor(5, TimeUnit.SECONDS);
+		}
+		catch (IOException ex) {
+			// stop() falls back to SIGKILL.
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private void killQuietly() {
