@@ -2,6 +2,9 @@ package dev.dedup.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.concurrent.Executor;
 
 import javax.sql.DataSource;
 
@@ -12,13 +15,25 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * Where a store step runs: on the caller's transaction's connection (transactional mode, when one is
  * active on this DataSource), or on a connection of its own that commits at once.
+ * <p>
+ * On a connection of its own a step has a deadline: the driver's network timeout (a socket read timeout,
+ * which also catches a database that hangs without closing the connection) is set to the store timeout for
+ * the step and put back afterwards. On the caller's transaction's connection it is left alone: there a
+ * claim may wait on the row lock of a concurrent transaction for as long as that runs, by design, and the
+ * transaction's own timeout governs.
  */
 final class Connections {
 
+	/** Runs the driver's abort of a timed-out connection on the thread that notices the timeout. */
+	private static final Executor DIRECT = Runnable::run;
+
 	private final DataSource dataSource;
 
-	Connections(DataSource dataSource) {
+	private final int timeoutMillis;
+
+	Connections(DataSource dataSource, Duration timeout) {
 		this.dataSource = dataSource;
+		this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
 	}
 
 	/**
@@ -57,28 +72,53 @@ final class Connections {
 			}
 		}
 		try (Connection connection = this.dataSource.getConnection()) {
-			boolean autoCommit = connection.getAutoCommit();
-			if (multiStatement && autoCommit) {
-				connection.setAutoCommit(false);
+			int previousTimeout = networkTimeout(connection);
+			if (previousTimeout >= 0) {
+				connection.setNetworkTimeout(DIRECT, this.timeoutMillis);
 			}
 			try {
-				T result = work.run(connection);
-				if (!connection.getAutoCommit()) {
-					connection.commit();
-				}
-				return result;
-			}
-			catch (SQLException | RuntimeException ex) {
-				if (!connection.getAutoCommit()) {
-					rollbackQuietly(connection, ex);
-				}
-				throw ex;
+				return runOwn(connection, multiStatement, work);
 			}
 			finally {
-				if (connection.getAutoCommit() != autoCommit) {
-					connection.setAutoCommit(autoCommit);
+				if (previousTimeout >= 0 && !connection.isClosed()) {
+					connection.setNetworkTimeout(DIRECT, previousTimeout);
 				}
 			}
+		}
+	}
+
+	private static <T> T runOwn(Connection connection, boolean multiStatement, Work<T> work) throws SQLException {
+		boolean autoCommit = connection.getAutoCommit();
+		if (multiStatement && autoCommit) {
+			connection.setAutoCommit(false);
+		}
+		try {
+			T result = work.run(connection);
+			if (!connection.getAutoCommit()) {
+				connection.commit();
+			}
+			return result;
+		}
+		catch (SQLException | RuntimeException ex) {
+			if (!connection.getAutoCommit()) {
+				rollbackQuietly(connection, ex);
+			}
+			throw ex;
+		}
+		finally {
+			if (connection.getAutoCommit() != autoCommit) {
+				connection.setAutoCommit(autoCommit);
+			}
+		}
+	}
+
+	/** The connection's network timeout, or -1 if the driver has none (H2 embedded). */
+	private static int networkTimeout(Connection connection) throws SQLException {
+		try {
+			return connection.getNetworkTimeout();
+		}
+		catch (SQLFeatureNotSupportedException ex) {
+			return -1;
 		}
 	}
 

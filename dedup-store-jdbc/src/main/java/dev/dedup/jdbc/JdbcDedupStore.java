@@ -74,19 +74,37 @@ public final class JdbcDedupStore implements DedupStore {
 
 	private volatile boolean prepared;
 
+	/** The deadline of a step unless the constructor names another: {@code dedup.store-timeout}'s default. */
+	public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
+	/**
+	 * A store whose steps on connections of their own time out after {@link #DEFAULT_TIMEOUT}.
+	 * @see #JdbcDedupStore(DataSource, JdbcDialect, TableName, boolean, Duration)
+	 */
+	public JdbcDedupStore(DataSource dataSource, JdbcDialect dialect, TableName table, boolean joinTransactions) {
+		this(dataSource, dialect, table, joinTransactions, DEFAULT_TIMEOUT);
+	}
+
 	/**
 	 * @param dataSource the database; in transactional mode, the one the application's transactions use
 	 * @param dialect its dialect ({@link JdbcDialect#detect(DataSource)})
 	 * @param table the dedup table, created by the migrations of {@link JdbcDedupMigrations}
 	 * @param joinTransactions whether steps join a Spring-managed transaction on this DataSource
+	 * @param timeout the deadline of a step on a connection of its own (the driver's network timeout); a
+	 * step in the caller's transaction is bounded by that transaction's timeout, and taking a connection
+	 * from the pool by the pool's (HikariCP: {@code connectionTimeout})
 	 */
-	public JdbcDedupStore(DataSource dataSource, JdbcDialect dialect, TableName table, boolean joinTransactions) {
+	public JdbcDedupStore(DataSource dataSource, JdbcDialect dialect, TableName table, boolean joinTransactions,
+			Duration timeout) {
+		if (timeout.toMillis() < 1) {
+			throw new IllegalArgumentException("The store timeout must be at least 1ms, was " + timeout);
+		}
 		this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
 		this.dialect = Objects.requireNonNull(dialect, "dialect");
 		this.table = Objects.requireNonNull(table, "table");
 		this.sql = dialect.sql(table);
 		this.joinTransactions = joinTransactions;
-		this.connections = new Connections(dataSource);
+		this.connections = new Connections(dataSource, timeout);
 	}
 
 	public JdbcDialect dialect() {

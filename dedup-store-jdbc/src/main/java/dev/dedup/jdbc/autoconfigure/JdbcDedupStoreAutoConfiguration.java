@@ -12,6 +12,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 
+import dev.dedup.core.autoconfigure.DedupProperties;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.jdbc.JdbcDedupMigrations;
 import dev.dedup.jdbc.JdbcDedupPurger;
@@ -31,19 +32,19 @@ import dev.dedup.jdbc.TableName;
 @ConditionalOnClass({ DataSource.class, DataSourceUtils.class })
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnProperty(name = "dedup.store", havingValue = "jdbc")
-@EnableConfigurationProperties(JdbcDedupProperties.class)
+@EnableConfigurationProperties({ JdbcDedupProperties.class, DedupProperties.class })
 public final class JdbcDedupStoreAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean(DedupStore.class)
-	JdbcDedupStore dedupStore(DataSource dataSource, JdbcDedupProperties properties) {
+	JdbcDedupStore dedupStore(DataSource dataSource, JdbcDedupProperties properties, DedupProperties dedup) {
 		TableName table = TableName.of(properties.getTableName());
 		JdbcDialect dialect = properties.getDialect() != null ? properties.getDialect()
 				: JdbcDialect.detect(dataSource);
 		if (properties.isMigrate()) {
 			JdbcDedupMigrations.migrate(dataSource, dialect, table);
 		}
-		return new JdbcDedupStore(dataSource, dialect, table, properties.isTransactional());
+		return new JdbcDedupStore(dataSource, dialect, table, properties.isTransactional(), dedup.getStoreTimeout());
 	}
 
 	@Bean(initMethod = "start", destroyMethod = "close")
