@@ -16,7 +16,11 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 /**
  * A request whose body was read up front, so dedup can hash it and the handler can still read it (each
  * {@link #getInputStream()} starts again at the first byte). Form bodies are left to the container, which
- * parses them into parameters: reading them here would leave {@code @RequestParam} empty.
+ * parses them into parameters: reading them here would leave {@code @RequestParam} empty (the container
+ * bounds those: Tomcat's {@code max-http-form-post-size}, multipart's {@code max-request-size}).
+ * <p>
+ * The body read is bounded: a request that declares or sends more than the limit is refused with
+ * {@link TooLargeException} after at most limit + 1 bytes were read, so a client cannot exhaust the heap.
  */
 public final class CachedBodyRequest extends HttpServletRequestWrapper {
 
@@ -32,11 +36,24 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
 		this.form = form;
 	}
 
-	public static CachedBodyRequest of(HttpServletRequest request) throws IOException {
+	/**
+	 * @param maxBodySize the most bytes read into memory
+	 * @throws TooLargeException if the body declares (Content-Length) or turns out to have more
+	 */
+	public static CachedBodyRequest of(HttpServletRequest request, long maxBodySize) throws IOException {
 		if (isForm(request)) {
 			return new CachedBodyRequest(request, NO_BODY, true);
 		}
-		return new CachedBodyRequest(request, request.getInputStream().readAllBytes(), false);
+		long declared = request.getContentLengthLong();
+		if (declared > maxBodySize) {
+			throw new TooLargeException(maxBodySize);
+		}
+		int limit = (int) Math.min(maxBodySize, Integer.MAX_VALUE - 16);
+		byte[] body = request.getInputStream().readNBytes(limit + 1);
+		if (body.length > limit) {
+			throw new TooLargeException(maxBodySize);
+		}
+		return new CachedBodyRequest(request, body, false);
 	}
 
 	/** The raw body; empty for form content, whose fields are in the parameters. */
@@ -71,6 +88,22 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
 		}
 		String lower = type.toLowerCase(Locale.ROOT);
 		return lower.startsWith("application/x-www-form-urlencoded") || lower.startsWith("multipart/");
+	}
+
+	/** The body is over the limit; nothing more of it was read. */
+	public static final class TooLargeException extends IOException {
+
+		private final long limit;
+
+		TooLargeException(long limit) {
+			super("The request body is larger than " + limit + " bytes");
+			this.limit = limit;
+		}
+
+		public long limit() {
+			return this.limit;
+		}
+
 	}
 
 	private static final class BodyStream extends ServletInputStream {

@@ -9,6 +9,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerMapping;
@@ -41,15 +42,25 @@ public class DuplicateSubmitFilter extends OncePerRequestFilter {
 
 	private final ProblemResponses problems;
 
+	private final long maxBodySize;
+
+	/**
+	 * @param maxBodySize the most bytes of a (non-form) body read into memory for keys and fingerprints; a
+	 * larger body gets 413 and the handler does not run
+	 */
 	public DuplicateSubmitFilter(HandlerLookup lookup, ProtectedEndpoints endpoints,
 			DedupIdentityResolver identityResolver, boolean identityRequired, Map<Strategy, SubmitGuard> guards,
-			ProblemResponses problems) {
+			ProblemResponses problems, long maxBodySize) {
 		this.lookup = lookup;
 		this.endpoints = endpoints;
 		this.identityResolver = identityResolver;
 		this.identityRequired = identityRequired;
 		this.guards = new EnumMap<>(guards);
 		this.problems = problems;
+		if (maxBodySize < 0) {
+			throw new IllegalArgumentException("The maximum body size must not be negative, was " + maxBodySize);
+		}
+		this.maxBodySize = maxBodySize;
 		for (Strategy strategy : Strategy.values()) {
 			if (!this.guards.containsKey(strategy)) {
 				throw new IllegalArgumentException("No guard for strategy " + strategy);
@@ -81,8 +92,20 @@ public class DuplicateSubmitFilter extends OncePerRequestFilter {
 			identity = ANONYMOUS;
 		}
 		String operation = (settings.operation() != null) ? settings.operation() : routeTemplate(request);
-		SubmitRequest submit = new SubmitRequest(CachedBodyRequest.of(request), handler, settings, identity,
-				operation, pathVariables(request));
+		CachedBodyRequest body;
+		try {
+			body = CachedBodyRequest.of(request, this.maxBodySize);
+		}
+		catch (CachedBodyRequest.TooLargeException ex) {
+			// The rest of the body stays unread: the container closes the connection rather than drain it all.
+			response.setHeader(HttpHeaders.CONNECTION, "close");
+			this.problems.write(request, response, SubmitProblem.BODY_TOO_LARGE, "This endpoint is protected "
+					+ "against duplicate submits, which reads the body into memory; send at most " + ex.limit()
+					+ " bytes.", null);
+			return;
+		}
+		SubmitRequest submit = new SubmitRequest(body, handler, settings, identity, operation,
+				pathVariables(request));
 		this.guards.get(settings.strategy()).guard(submit, response, chain);
 	}
 

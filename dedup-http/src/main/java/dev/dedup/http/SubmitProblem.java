@@ -51,6 +51,9 @@ public enum SubmitProblem {
 	/** IDEMPOTENCY_KEY: the key was used for a different request (method, path, query or body). */
 	IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency key reused with another payload"),
 
+	/** The body is larger than dedup reads into memory to fingerprint it ({@code dedup.http.max-body-size}). */
+	BODY_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
+
 	/** The store cannot be reached and the policy is fail-closed. */
 	STORE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Duplicate protection unavailable");
 

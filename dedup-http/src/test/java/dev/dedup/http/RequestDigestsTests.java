@@ -83,14 +83,14 @@ class RequestDigestsTests {
 		form.setContentType("application/x-www-form-urlencoded");
 		form.addParameter("b", "2");
 		form.addParameter("a", "1");
-		CachedBodyRequest request = CachedBodyRequest.of(form);
+		CachedBodyRequest request = CachedBodyRequest.of(form, 1024);
 		assertThat(request.isForm()).isTrue();
 		assertThat(request.body()).isEmpty();
 		MockHttpServletRequest other = new MockHttpServletRequest("POST", "/form");
 		other.setContentType("application/x-www-form-urlencoded");
 		other.addParameter("a", "1");
 		other.addParameter("b", "3");
-		assertThat(RequestDigests.fingerprint(request)).isNotEqualTo(RequestDigests.fingerprint(CachedBodyRequest.of(other)));
+		assertThat(RequestDigests.fingerprint(request)).isNotEqualTo(RequestDigests.fingerprint(CachedBodyRequest.of(other, 1024)));
 	}
 
 	private static String canonical(String json) {
@@ -117,7 +117,7 @@ class RequestDigestsTests {
 				request.addParameter(parts[0], parts.length > 1 ? parts[1] : "");
 			}
 		}
-		return CachedBodyRequest.of(request);
+		return CachedBodyRequest.of(request, 1024 * 1024);
 	}
 
 }

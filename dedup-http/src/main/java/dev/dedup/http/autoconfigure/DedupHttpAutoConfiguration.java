@@ -97,9 +97,10 @@ public class DedupHttpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	SubmitTokens dedupSubmitTokens(DedupStore store, HttpKeys keys, DedupHttpProperties properties) {
+	SubmitTokens dedupSubmitTokens(DedupEngine engine, HttpKeys keys, DedupHttpProperties properties) {
 		DedupHttpProperties.Token token = properties.getToken();
-		return new SubmitTokens(store, keys, token.getTtl(), token.getUsedRetention(),
+		// The engine's view of the store: the same deadline and circuit breaker as every other strategy.
+		return new SubmitTokens(engine.store(), keys, token.getTtl(), token.getUsedRetention(),
 				token.getOnOutstanding() == DedupHttpProperties.OnOutstanding.REPLACE);
 	}
 
@@ -133,7 +134,8 @@ public class DedupHttpAutoConfiguration {
 			IdempotencyGuard idempotency, ProblemResponses problems, DedupHttpProperties properties) {
 		DuplicateSubmitFilter filter = new DuplicateSubmitFilter(lookup, endpoints, identityResolver,
 				properties.getIdentity().isRequired(),
-				Map.of(Strategy.LOCK, lock, Strategy.TOKEN, token, Strategy.IDEMPOTENCY_KEY, idempotency), problems);
+				Map.of(Strategy.LOCK, lock, Strategy.TOKEN, token, Strategy.IDEMPOTENCY_KEY, idempotency), problems,
+				properties.getMaxBodySize().toBytes());
 		FilterRegistrationBean<DuplicateSubmitFilter> registration = new FilterRegistrationBean<>(filter);
 		registration.setOrder(properties.getFilterOrder());
 		return registration;

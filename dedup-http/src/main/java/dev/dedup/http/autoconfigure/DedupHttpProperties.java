@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * HTTP submit protection ({@code dedup.http.*}). {@code @PreventDuplicateSubmit} attributes override the
@@ -24,6 +25,13 @@ public class DedupHttpProperties {
 	 * authenticated principal is known.
 	 */
 	private int filterOrder = 0;
+
+	/**
+	 * Largest request body dedup reads into memory for lock keys and idempotency fingerprints, on protected
+	 * endpoints only; a larger one gets 413 and the handler does not run. Form and multipart bodies are parsed
+	 * by the servlet container under its own limits.
+	 */
+	private DataSize maxBodySize = DataSize.ofMegabytes(1);
 
 	private final Identity identity = new Identity();
 
@@ -47,6 +55,17 @@ public class DedupHttpProperties {
 
 	public void setFilterOrder(int filterOrder) {
 		this.filterOrder = filterOrder;
+	}
+
+	public DataSize getMaxBodySize() {
+		return this.maxBodySize;
+	}
+
+	public void setMaxBodySize(DataSize maxBodySize) {
+		if (maxBodySize.isNegative()) {
+			throw new IllegalArgumentException("dedup.http.max-body-size must not be negative, was " + maxBodySize);
+		}
+		this.maxBodySize = maxBodySize;
 	}
 
 	public Identity getIdentity() {

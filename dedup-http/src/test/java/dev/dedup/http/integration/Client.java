@@ -61,6 +61,10 @@ public final class Client {
 		return send(request(path, body, headers));
 	}
 
+	public Response get(String path) {
+		return send(HttpRequest.newBuilder(URI.create(this.base + path)).timeout(Duration.ofSeconds(60)).GET());
+	}
+
 	/**
 	 * Sends {@code count} requests from as many threads, all released by one start gate once every thread
 	 * is ready. Once {@code answeredBeforeOpen} of them have been answered (or after 60 s), runs
