@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
@@ -39,8 +40,10 @@ class SampleWebTests {
 			assertThat(post(base + "/orders/token", order, "X-User", "alice", "Submit-Token", value).statusCode())
 				.isEqualTo(409);
 
-			HttpResponse<String> created = post(base + "/orders", order, "X-User", "alice", "Idempotency-Key", "k-1");
-			HttpResponse<String> replayed = post(base + "/orders", order, "X-User", "alice", "Idempotency-Key", "k-1");
+			// A key of this run: the sample's H2 file database keeps earlier runs' responses for 24 hours.
+			String key = "k-" + UUID.randomUUID();
+			HttpResponse<String> created = post(base + "/orders", order, "X-User", "alice", "Idempotency-Key", key);
+			HttpResponse<String> replayed = post(base + "/orders", order, "X-User", "alice", "Idempotency-Key", key);
 			assertThat(created.statusCode()).isEqualTo(201);
 			assertThat(replayed.statusCode()).isEqualTo(201);
 			assertThat(replayed.body()).isEqualTo(created.body());
