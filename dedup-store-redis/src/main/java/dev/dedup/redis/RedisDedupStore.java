@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.core.store.StoredEntry;
 import org.jspecify.annotations.Nullable;
 
@@ -36,7 +38,8 @@ import org.springframework.util.ClassUtils;
  * a whole, and need not be.
  * <p>
  * Every driver failure (connection refused, timeout, error reply) is thrown as a
- * {@link DedupStoreException} naming this store.
+ * {@link DedupStoreException} naming this store. A claim that finds something else under its key (a string,
+ * a list, a hash without a dedup state) leaves it alone and throws {@link ForeignEntryException}.
  */
 public final class RedisDedupStore implements DedupStore {
 
@@ -146,10 +149,56 @@ public final class RedisDedupStore implements DedupStore {
 			throw ex;
 		}
 		List<ClaimResult> results = new ArrayList<>(keys.size());
-		for (Object reply : replies) {
+		ForeignEntryException foreign = null;
+		for (int i = 0; i < keys.size(); i++) {
+			Object reply = replies.get(i);
+			String found = foreignEntry(reply);
+			if (found != null) {
+				foreign = (foreign != null) ? foreign : new ForeignEntryException(keys.get(i), found);
+				results.add(null);
+				continue;
+			}
 			results.add(toClaimResult(reply));
 		}
+		if (foreign != null) {
+			releaseAcquired(keys, owner, results, foreign);
+			throw foreign;
+		}
 		return results;
+	}
+
+	/**
+	 * A batch with a foreign entry fails as a whole, so the caller never learns of the other keys it claimed:
+	 * give them back at once rather than leave them held for a lease.
+	 */
+	private void releaseAcquired(List<String> keys, String owner, List<@Nullable ClaimResult> results,
+			ForeignEntryException foreign) {
+		List<ScriptCall> releases = new ArrayList<>();
+		for (int i = 0; i < keys.size(); i++) {
+			ClaimResult result = results.get(i);
+			if (result != null && result.outcome() == ClaimOutcome.ACQUIRED) {
+				releases.add(releaseCall(keys.get(i), owner));
+			}
+		}
+		if (releases.isEmpty()) {
+			return;
+		}
+		try {
+			run("release " + releases.size() + " keys", releases);
+		}
+		catch (DedupStoreException ex) {
+			foreign.addSuppressed(ex); // they expire with their lease
+		}
+	}
+
+	/** What a claim found instead of a dedup entry, or null if the reply is a dedup answer. */
+	private static @Nullable String foreignEntry(@Nullable Object reply) {
+		if (reply instanceof List<?> values && values.size() == 2 && values.get(0) instanceof Number code
+				&& code.intValue() == 3) {
+			Object found = values.get(1);
+			return (found instanceof byte[] bytes) ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(found);
+		}
+		return null;
 	}
 
 	@Override

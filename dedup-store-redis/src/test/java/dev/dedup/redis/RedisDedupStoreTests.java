@@ -2,10 +2,13 @@ package dev.dedup.redis;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import dev.dedup.core.store.ClaimOutcome;
+import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.test.DedupStoreContractTests;
 import dev.dedup.test.services.TestRedis;
 import org.junit.jupiter.api.AfterAll;
@@ -16,6 +19,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /** The store contract on the Redis that {@link TestRedis} finds, plus the documented key layout. */
 class RedisDedupStoreTests extends DedupStoreContractTests {
@@ -67,6 +71,46 @@ class RedisDedupStoreTests extends DedupStoreContractTests {
 		finally {
 			own.destroy();
 		}
+	}
+
+	@Test
+	void anEntryDedupDidNotWriteIsNamedAndLeftAlone() {
+		StringRedisTemplate redis = new StringRedisTemplate(factory);
+		String string = key("foreign-string");
+		redis.opsForValue().set(string, "someone else's", Duration.ofMinutes(1));
+		String hash = key("foreign-hash");
+		redis.opsForHash().put(hash, "s", "X");
+		redis.expire(hash, Duration.ofMinutes(1));
+
+		assertThatExceptionOfType(ForeignEntryException.class)
+			.isThrownBy(() -> store.claim(string, "owner-a", Duration.ofSeconds(30)))
+			.withMessageContaining("'" + string + "'")
+			.withMessageContaining("a string")
+			.satisfies((ex) -> assertThat(ex.key()).isEqualTo(string));
+		assertThatExceptionOfType(ForeignEntryException.class)
+			.isThrownBy(() -> store.claim(hash, "owner-a", Duration.ofSeconds(30)))
+			.withMessageContaining("a hash with state X");
+		assertThat(redis.opsForValue().get(string)).isEqualTo("someone else's");
+		assertThat(redis.<String, String>opsForHash().entries(hash)).isEqualTo(Map.of("s", "X"));
+	}
+
+	@Test
+	void aBatchWithAForeignEntryFailsAndGivesTheOtherKeysBack() {
+		StringRedisTemplate redis = new StringRedisTemplate(factory);
+		String foreign = key("foreign-in-batch");
+		redis.opsForList().leftPush(foreign, "x");
+		redis.expire(foreign, Duration.ofMinutes(1));
+		String before = key("before");
+		String after = key("after");
+
+		assertThatExceptionOfType(ForeignEntryException.class)
+			.isThrownBy(() -> store.claimAll(List.of(before, foreign, after), "owner-a", Duration.ofSeconds(30)))
+			.withMessageContaining("'" + foreign + "'")
+			.withMessageContaining("a list");
+		assertThat(store.claimAll(List.of(before, after), "owner-b", Duration.ofSeconds(30)))
+			.as("the other keys of the failed batch are free at once")
+			.extracting(ClaimResult::outcome)
+			.containsOnly(ClaimOutcome.ACQUIRED);
 	}
 
 	@Test

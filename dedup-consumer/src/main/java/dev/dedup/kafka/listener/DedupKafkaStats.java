@@ -37,7 +37,9 @@ public final class DedupKafkaStats {
 		/** The lease was taken over before the handler finished. */
 		LEASE_LOST,
 		/** The handler succeeded but the store could not be told. */
-		COMPLETE_FAILED
+		COMPLETE_FAILED,
+		/** The store holds an entry under the record's key that dedup did not write: to the error handler. */
+		FOREIGN_ENTRY_REJECTED
 
 	}
 

@@ -26,6 +26,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.key.InvalidMessageIdException;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.kafka.listener.DedupKafkaStats.Event;
 import dev.dedup.kafka.listener.PollClaims.Completion;
 
@@ -149,6 +150,12 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 			throw new DedupRetryLaterException("Dedup store unavailable (fail-closed); " + describe(record)
 					+ " will be redelivered: " + ex.getMessage(), STORE_DOWN_WAIT, ex);
 		}
+		catch (ForeignEntryException ex) {
+			// Like a poison payload: the error handler's retries, then its recoverer (a DLT, if configured).
+			this.stats.record(Event.FOREIGN_ENTRY_REJECTED);
+			log.error("{} cannot be deduplicated and goes to the error handler: {}", describe(record), ex.getMessage());
+			throw ex;
+		}
 		switch (claim.status()) {
 			case ACQUIRED -> {
 				this.stats.record(Event.ACQUIRED);
@@ -197,11 +204,20 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 		}
 		PollClaims claims = this.pollClaims.get();
 		if (!claims.hasClaimedAhead(poll)) {
-			claims.claimAhead(poll, record, this.engine, next -> {
-				ListenerDedupSettings listener = this.settings.resolve(group, next.topic());
-				String nextKey = quietKeyFor(next, group, listener);
-				return nextKey == null ? null : new PollClaims.KeyAndLease(nextKey, listener.lease());
-			});
+			try {
+				claims.claimAhead(poll, record, this.engine, next -> {
+					ListenerDedupSettings listener = this.settings.resolve(group, next.topic());
+					String nextKey = quietKeyFor(next, group, listener);
+					return nextKey == null ? null : new PollClaims.KeyAndLease(nextKey, listener.lease());
+				});
+			}
+			catch (ForeignEntryException ex) {
+				// Claimed one at a time, only the record whose key holds the foreign entry fails.
+				log.warn("A key of this poll holds an entry dedup did not write; claiming its records one at a "
+						+ "time: {}", ex.getMessage());
+				claims.claimNothingAhead(poll);
+				return null;
+			}
 		}
 		Claim claim = claims.take(record, key);
 		if (claim == null) {

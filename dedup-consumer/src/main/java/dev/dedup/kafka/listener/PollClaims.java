@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.ForeignEntryException;
 
 /**
  * One consumer thread's claims made ahead for the rest of its current poll, and the completions it handed
@@ -52,6 +53,8 @@ final class PollClaims {
 	 * Records without a key ({@code keyOf} answers null), and repeats of a key, are left to be claimed at
 	 * their turn.
 	 * @throws DedupStoreException if the store is down (fail-closed); nothing is kept claimed then
+	 * @throws ForeignEntryException if a key of the poll holds an entry dedup did not write; nothing is kept
+	 * claimed then
 	 */
 	void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<?, ?> first, DedupEngine engine,
 			Function<ConsumerRecord<?, ?>, @Nullable KeyAndLease> keyOf) {
@@ -76,12 +79,17 @@ final class PollClaims {
 				}
 			});
 		}
-		catch (DedupStoreException ex) {
+		catch (DedupStoreException | ForeignEntryException ex) {
 			claimed.values().forEach(Claim::release); // from an earlier lease group; the redelivery claims again
 			throw ex;
 		}
 		this.claimedPoll = poll;
 		this.waiting.putAll(claimed);
+	}
+
+	/** Nothing is claimed ahead for this poll: each of its records is claimed at its turn. */
+	void claimNothingAhead(ConsumerRecords<?, ?> poll) {
+		this.claimedPoll = poll;
 	}
 
 	/** The claim made ahead for this record, if it was made for the same key. */
