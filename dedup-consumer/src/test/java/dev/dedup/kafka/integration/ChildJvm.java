@@ -43,6 +43,14 @@ final class ChildJvm implements AutoCloseable {
 		this.process.waitFor(30, TimeUnit.SECONDS);
 	}
 
+	/** SIGTERM: the app shuts down in order (a consumer leaves its group), then this waits for it to exit. */
+	void stop() throws InterruptedException {
+		this.process.destroy();
+		if (!this.process.waitFor(30, TimeUnit.SECONDS)) {
+			kill();
+		}
+	}
+
 	boolean isAlive() {
 		return this.process.isAlive();
 	}

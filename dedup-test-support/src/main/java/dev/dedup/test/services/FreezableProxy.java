@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP proxy on a loopback port in front of a shared server (a database, say), for tests that need that
  * server to hang without touching it: {@link #freeze()} stops passing bytes either way while every
  * connection stays open, which is what a client sees of a server that hangs (SIGSTOP, a dead network path).
- * {@link #thaw()} lets the held bytes through again.
+ * {@link #thaw()} lets the held bytes through again; {@link #dropConnections()} breaks them all, as a server
+ * crash would.
  *
  * <pre>
  * try (FreezableProxy proxy = new FreezableProxy("127.0.0.1", 5432)) {
@@ -68,6 +69,16 @@ public final class FreezableProxy implements AutoCloseable {
 			this.frozen = false;
 			this.gate.notifyAll();
 		}
+	}
+
+	/**
+	 * Closes every connection made so far, both ways, as a server that crashed and came back at once would:
+	 * clients see their connections broken, and new ones go through.
+	 */
+	public void dropConnections() {
+		List<Socket> open = List.copyOf(this.sockets);
+		this.sockets.removeAll(open);
+		open.forEach(FreezableProxy::closeQuietly);
 	}
 
 	@Override
