@@ -35,6 +35,9 @@ public final class DedupEngine implements AutoCloseable {
 	/** Attempts and pauses for {@code complete}: the work is done, so losing the mark is costly. */
 	private static final long[] COMPLETE_RETRY_PAUSES_MS = { 50, 200, 500 };
 
+	/** Retries of a completion start within this long of its first attempt. */
+	private static final Duration COMPLETE_RETRY_BUDGET = Duration.ofSeconds(1);
+
 	private static final Duration MIN_RENEW_PERIOD = Duration.ofMillis(10);
 
 	private final DedupStore store;
@@ -246,15 +249,22 @@ public final class DedupEngine implements AutoCloseable {
 				+ "message may have been processed twice", claim.key());
 	}
 
-	/** The work is done, so losing the mark is costly: retry a completion through a short store outage. */
+	/**
+	 * The work is done, so losing the mark is costly: retry a completion through a short store outage (a
+	 * refused connection, a failover). Not past {@link #COMPLETE_RETRY_BUDGET}: a store that hangs costs each
+	 * attempt its whole timeout, and the caller (an HTTP request, a consumer thread) must not wait several.
+	 */
 	private static <T> T withCompleteRetries(String what, boolean inTransaction, Supplier<T> step) {
+		long start = System.nanoTime();
 		for (int attempt = 0;; attempt++) {
 			try {
 				return step.get();
 			}
 			catch (DedupStoreException ex) {
+				long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 				// Inside the caller's transaction a retry would reuse its broken connection: let it roll back.
-				if (inTransaction || attempt >= COMPLETE_RETRY_PAUSES_MS.length) {
+				if (inTransaction || attempt >= COMPLETE_RETRY_PAUSES_MS.length
+						|| elapsed + COMPLETE_RETRY_PAUSES_MS[attempt] > COMPLETE_RETRY_BUDGET.toMillis()) {
 					throw ex;
 				}
 				log.debug("Completing {} failed, retrying: {}", what, ex.getMessage());

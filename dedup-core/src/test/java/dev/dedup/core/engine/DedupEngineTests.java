@@ -326,6 +326,17 @@ class DedupEngineTests {
 	}
 
 	@Test
+	void completeAgainstAStoreThatHangsIsNotRetriedPastOneSecond() {
+		Claim claim = this.engine.claim("k", LONG_LEASE);
+		this.store.down = true;
+		this.store.completeFailureMillis = 600; // each attempt waits out a (short) store timeout
+
+		assertThatThrownBy(() -> claim.complete(RETENTION)).isInstanceOf(DedupStoreException.class);
+		// 600 ms, a 50 ms pause, 600 ms; a third attempt would start after more than a second.
+		assertThat(this.store.completeCalls.get()).isEqualTo(2);
+	}
+
+	@Test
 	void failClosedClaimWithTheStoreDownThrowsDedupStoreException() {
 		this.store.down = true;
 
@@ -547,6 +558,15 @@ class DedupEngineTests {
 		assertThat(claim.release()).isTrue();
 	}
 
+	static void sleepQuietly(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
 	static final class FaultInjectingStore implements DedupStore {
 
 		private final DedupStore delegate;
@@ -571,6 +591,9 @@ class DedupEngineTests {
 
 		volatile boolean inTransaction;
 
+		/** How long a failing complete takes to fail: a store that hangs until its timeout. */
+		volatile long completeFailureMillis;
+
 		FaultInjectingStore(DedupStore delegate) {
 			this.delegate = delegate;
 		}
@@ -585,6 +608,9 @@ class DedupEngineTests {
 		@Override
 		public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
 			this.completeCalls.incrementAndGet();
+			if (this.down && this.completeFailureMillis > 0) {
+				sleepQuietly(this.completeFailureMillis);
+			}
 			failIfDown();
 			if (this.failNextCompletes.getAndUpdate((n) -> Math.max(0, n - 1)) > 0) {
 				throw new DedupStoreException("injected: store briefly unreachable");
