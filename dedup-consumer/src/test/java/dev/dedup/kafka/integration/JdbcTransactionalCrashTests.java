@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import dev.dedup.test.services.ChildJvm;
 import dev.dedup.test.services.TestDatabase;
 import dev.dedup.test.services.TestMariaDb;
 import dev.dedup.test.services.TestPostgres;

@@ -21,6 +21,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import dev.dedup.test.services.ChildJvm;
 import dev.dedup.test.services.FreezableProxy;
 import dev.dedup.test.services.PrivateRedisServer;
 import dev.dedup.test.services.TestDatabase;

@@ -1,4 +1,4 @@
-package dev.dedup.kafka.integration;
+package dev.dedup.test.services;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * A Java main class in a child JVM on this test's classpath, killable with SIGKILL
  * ({@link Process#destroyForcibly()} sends SIGKILL on Linux). Output goes to a log file under target/.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
 
 	private final Process process;
 
@@ -24,7 +24,7 @@ final class ChildJvm implements AutoCloseable {
 		this.log = log;
 	}
 
-	static ChildJvm start(Class<?> mainClass, String name, Map<String, ?> properties) throws IOException {
+	public static ChildJvm start(Class<?> mainClass, String name, Map<String, ?> properties) throws IOException {
 		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 		List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
 				System.getProperty("java.class.path"), mainClass.getName()));
@@ -38,24 +38,24 @@ final class ChildJvm implements AutoCloseable {
 		return new ChildJvm(process, log);
 	}
 
-	void kill() throws InterruptedException {
+	public void kill() throws InterruptedException {
 		this.process.destroyForcibly();
 		this.process.waitFor(30, TimeUnit.SECONDS);
 	}
 
 	/** SIGTERM: the app shuts down in order (a consumer leaves its group), then this waits for it to exit. */
-	void stop() throws InterruptedException {
+	public void stop() throws InterruptedException {
 		this.process.destroy();
 		if (!this.process.waitFor(30, TimeUnit.SECONDS)) {
 			kill();
 		}
 	}
 
-	boolean isAlive() {
+	public boolean isAlive() {
 		return this.process.isAlive();
 	}
 
-	String output() {
+	public String output() {
 		try {
 			return Files.readString(this.log);
 		}
