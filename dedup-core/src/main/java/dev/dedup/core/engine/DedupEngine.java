@@ -195,8 +195,9 @@ public final class DedupEngine implements AutoCloseable {
 	 * @return per claim, in order: true if it is now CONSUMED, false if its lease was lost to another owner
 	 * @throws DedupStoreException if the store stayed unreachable through the retries; the claims' CONSUMING
 	 * entries then expire with their leases
-	 * @throws IllegalStateException if a claim did not acquire its key, was already closed, or joined a
-	 * transaction (those complete one by one, before their transaction commits)
+	 * Claims that {@linkplain Claim#joinsTransaction() joined} the caller's transaction are completed in it,
+	 * without retries; call this on their transaction's thread, before it commits.
+	 * @throws IllegalStateException if a claim did not acquire its key or was already closed
 	 */
 	public List<Boolean> completeAll(List<Claim> claims, Duration retention) {
 		requirePositive(retention, "retention");
@@ -208,10 +209,9 @@ public final class DedupEngine implements AutoCloseable {
 				results[i] = true;
 				continue;
 			}
-			if (claim.status() != ClaimStatus.ACQUIRED || !claim.isOpen() || claim.joinsTransaction()) {
+			if (claim.status() != ClaimStatus.ACQUIRED || !claim.isOpen()) {
 				// Checked before any claim is closed, so a bad list loses nothing.
-				throw new IllegalStateException("Cannot complete " + claim + (claim.isOpen() ? "" : ": it is closed")
-						+ (claim.joinsTransaction() ? ": complete it on its own before its transaction commits" : ""));
+				throw new IllegalStateException("Cannot complete " + claim + (claim.isOpen() ? "" : ": it is closed"));
 			}
 			byOwner.computeIfAbsent(claim.owner(), owner -> new ArrayList<>()).add(i);
 		}
@@ -220,7 +220,8 @@ public final class DedupEngine implements AutoCloseable {
 		}
 		for (Map.Entry<String, List<Integer>> group : byOwner.entrySet()) {
 			List<String> keys = group.getValue().stream().map(i -> claims.get(i).key()).toList();
-			List<Boolean> answers = withCompleteRetries(keys.size() + " keys", false,
+			boolean inTransaction = claims.get(group.getValue().get(0)).joinsTransaction();
+			List<Boolean> answers = withCompleteRetries(keys.size() + " keys", inTransaction,
 					() -> this.store.completeAll(keys, group.getKey(), retention));
 			for (int j = 0; j < keys.size(); j++) {
 				Claim claim = claims.get(group.getValue().get(j));
