@@ -26,7 +26,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import dev.dedup.benchmarks.ThroughputApplication.CountingListener;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
-import dev.dedup.kafka.listener.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 
 /**
  * End-to-end throughput of a Spring Boot {@code @KafkaListener} without dedup and with dedup on each store,

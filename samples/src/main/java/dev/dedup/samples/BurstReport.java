@@ -15,8 +15,8 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
 import dev.dedup.core.store.DedupStore;
-import dev.dedup.kafka.listener.DedupKafkaStats;
-import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 
 /**
  * Produces a burst in which some order ids repeat (as a producer retry or an upstream resend would), waits

@@ -13,9 +13,9 @@ import org.springframework.boot.convert.DurationStyle;
 import dev.dedup.kafka.id.ExpressionMessageIdResolver;
 import dev.dedup.kafka.id.MessageIdResolver;
 import dev.dedup.kafka.listener.Deduplicate;
-import dev.dedup.kafka.listener.InProgressPolicy;
-import dev.dedup.kafka.listener.ListenerDedupSettings;
-import dev.dedup.kafka.listener.ListenerSettingsResolver;
+import dev.dedup.kafka.poll.InProgressPolicy;
+import dev.dedup.kafka.poll.ListenerDedupSettings;
+import dev.dedup.kafka.poll.ListenerSettingsResolver;
 
 /**
  * Settings per (group, topic): the {@code @Deduplicate} binding that applies, over the defaults. A binding

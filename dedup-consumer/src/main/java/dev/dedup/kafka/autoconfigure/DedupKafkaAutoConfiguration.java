@@ -31,9 +31,9 @@ import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.id.MessageIdResolver;
 import dev.dedup.kafka.id.RecordKeyMessageIdResolver;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
-import dev.dedup.kafka.listener.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.listener.DedupRecordInterceptor;
-import dev.dedup.kafka.listener.ListenerDedupSettings;
+import dev.dedup.kafka.poll.ListenerDedupSettings;
 
 /**
  * Deduplicates {@code @KafkaListener}s: installs the dedup interceptor and the dedup-aware error handler on

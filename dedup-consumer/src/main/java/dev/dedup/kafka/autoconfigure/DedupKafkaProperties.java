@@ -5,8 +5,8 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
-import dev.dedup.kafka.listener.InProgressPolicy;
-import dev.dedup.kafka.listener.MissingIdPolicy;
+import dev.dedup.kafka.poll.InProgressPolicy;
+import dev.dedup.kafka.poll.MissingIdPolicy;
 
 /**
  * Kafka listener dedup ({@code dedup.kafka.*}). {@code @Deduplicate} overrides these per listener.

@@ -1,5 +1,6 @@
 package dev.dedup.kafka.listener;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -57,7 +58,15 @@ public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProc
 	public void processBatch(ConsumerRecords<K, V> records, List<ConsumerRecord<K, V>> recordList,
 			Consumer<K, V> consumer, MessageListenerContainer container, Exception exception, boolean recoverable,
 			EOSMode eosMode) {
-		this.delegate.processBatch(records, recordList, consumer, container, exception, recoverable, eosMode);
+		DedupRetryLaterException retryLater = DedupAwareErrorHandler.findRetryLater(exception);
+		if (retryLater == null) {
+			this.delegate.processBatch(records, recordList, consumer, container, exception, recoverable, eosMode);
+			return;
+		}
+		List<ConsumerRecord<?, ?>> all = new ArrayList<>(records.count());
+		records.forEach(all::add);
+		SeekUtils.doSeeks(all, consumer, exception, false, (record, ex) -> false, LOGGER);
+		DedupAwareErrorHandler.pause(retryLater, container);
 	}
 
 	@Override

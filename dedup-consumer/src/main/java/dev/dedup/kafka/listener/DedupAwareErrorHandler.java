@@ -1,5 +1,7 @@
 package dev.dedup.kafka.listener;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -12,11 +14,13 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.kafka.KafkaException;
+import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ListenerUtils;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.SeekUtils;
 import org.springframework.kafka.support.TopicPartitionOffset;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Wraps the container's error handler so that dedup waits never spend its retry budget. A
@@ -24,6 +28,12 @@ import org.springframework.kafka.support.TopicPartitionOffset;
  * and everything after it back, sleeps the suggested time (stoppable), and is polled again: it is never
  * counted as a failed attempt and never recovered (skipped) by the delegate. Everything else goes to the
  * delegate unchanged, so retries, back-off and dead-letter publishing behave as the user configured them.
+ *
+ * <p>For batch listeners it also handles a {@link DedupBatchStopException}: it re-invokes the listener
+ * (spring-kafka's own re-invocation, which calls the dedup batch interceptor again) with the records before
+ * the stop, then waits for the stop's record as above, or hands it to the delegate as a
+ * {@link BatchListenerFailedException}. And a {@code BatchListenerFailedException} that names its record by
+ * index is passed on with the record, since the listener's index counts only the records dedup let through.
  */
 public class DedupAwareErrorHandler implements CommonErrorHandler {
 
@@ -81,15 +91,120 @@ public class DedupAwareErrorHandler implements CommonErrorHandler {
 	@Override
 	public void handleBatch(Exception thrownException, ConsumerRecords<?, ?> data, Consumer<?, ?> consumer,
 			MessageListenerContainer container, Runnable invokeListener) {
-		this.delegate.handleBatch(thrownException, data, consumer, container, invokeListener);
+		rollBackIfInTransaction(thrownException);
+		DedupBatchStopException stop = find(thrownException, DedupBatchStopException.class);
+		if (stop != null) {
+			if (!runBeforeStop(data, consumer, container, invokeListener)) {
+				return;
+			}
+			if (!stop.isWait()) {
+				this.delegate.handleBatch(rejection(stop), data, consumer, container, invokeListener);
+				return;
+			}
+			SeekUtils.doSeeks(from(data, stop.index()), consumer, thrownException, false, (record, ex) -> false, LOGGER);
+			pause(stop.turn().retryAfter(), stop.getMessage(), container);
+			throw new KafkaException("Dedup wait: the batch sought back to its waiting record",
+					KafkaException.Level.DEBUG, stop);
+		}
+		DedupRetryLaterException retryLater = findRetryLater(thrownException);
+		if (retryLater != null) {
+			SeekUtils.doSeeks(from(data, 0), consumer, thrownException, false, (record, ex) -> false, LOGGER);
+			pause(retryLater, container);
+			// Returning normally would make the container commit the batch it just sought back.
+			throw new KafkaException("Dedup wait: batch sought back for redelivery", KafkaException.Level.DEBUG,
+					retryLater);
+		}
+		this.delegate.handleBatch(withFailedRecord(thrownException), data, consumer, container, invokeListener);
 	}
 
 	@Override
 	public <K, V> ConsumerRecords<K, V> handleBatchAndReturnRemaining(Exception thrownException,
 			ConsumerRecords<?, ?> data, Consumer<?, ?> consumer, MessageListenerContainer container,
 			Runnable invokeListener) {
-		return this.delegate.handleBatchAndReturnRemaining(thrownException, data, consumer, container,
-				invokeListener);
+		rollBackIfInTransaction(thrownException);
+		DedupBatchStopException stop = find(thrownException, DedupBatchStopException.class);
+		if (stop != null) {
+			if (!runBeforeStop(data, consumer, container, invokeListener)) {
+				return ConsumerRecords.empty();
+			}
+			if (!stop.isWait()) {
+				return this.delegate.handleBatchAndReturnRemaining(rejection(stop), data, consumer, container,
+						invokeListener);
+			}
+			pause(stop.turn().retryAfter(), stop.getMessage(), container);
+			return remaining(data, stop.index());
+		}
+		DedupRetryLaterException retryLater = findRetryLater(thrownException);
+		if (retryLater != null) {
+			pause(retryLater, container);
+			return remaining(data, 0);
+		}
+		return this.delegate.handleBatchAndReturnRemaining(withFailedRecord(thrownException), data, consumer,
+				container, invokeListener);
+	}
+
+	/**
+	 * spring-kafka hands a transactional container's batch failure to the error handler inside the
+	 * transaction, whose retries would then run in it too, on top of the failed attempt's writes (and its
+	 * claims). Rethrowing rolls the transaction back first; the after-rollback processor (wrapped by
+	 * {@link DedupAwareAfterRollbackProcessor}) then seeks back and redelivers.
+	 */
+	private static void rollBackIfInTransaction(Exception thrown) {
+		if (TransactionSynchronizationManager.isActualTransactionActive()) {
+			throw thrown instanceof RuntimeException runtime ? runtime
+					: new KafkaException("Batch failed in a transaction", thrown);
+		}
+	}
+
+	/**
+	 * Runs the listener on the records before the batch's stop: the container's re-invocation calls the dedup
+	 * batch interceptor again, which hands over just those. A failure there is handled like any batch failure.
+	 * @return false if the listener failed (and that failure was handled)
+	 */
+	private boolean runBeforeStop(ConsumerRecords<?, ?> data, Consumer<?, ?> consumer,
+			MessageListenerContainer container, Runnable invokeListener) {
+		try {
+			invokeListener.run();
+			return true;
+		}
+		catch (RuntimeException ex) {
+			handleBatch(ex, data, consumer, container, invokeListener);
+			return false;
+		}
+	}
+
+	/** The stop's record fails on its own: records before it commit, it is retried and recovered as configured. */
+	private static BatchListenerFailedException rejection(DedupBatchStopException stop) {
+		return new BatchListenerFailedException(String.valueOf(stop.turn().reason()), stop.getCause(), stop.record());
+	}
+
+	/**
+	 * A {@link BatchListenerFailedException} that names its record by index counts in the records the
+	 * listener got, which dedup filtered; the delegate counts in the whole poll. Pass the record instead.
+	 */
+	private static Exception withFailedRecord(Exception thrown) {
+		ConsumerRecord<?, ?> failed = FailedBatchRecord.take();
+		BatchListenerFailedException byIndex = find(thrown, BatchListenerFailedException.class);
+		if (failed == null || byIndex == null || byIndex.getRecord() != null) {
+			return thrown;
+		}
+		return new BatchListenerFailedException(String.valueOf(byIndex.getMessage()), byIndex.getCause(), failed);
+	}
+
+	private static List<ConsumerRecord<?, ?>> from(ConsumerRecords<?, ?> data, int start) {
+		List<ConsumerRecord<?, ?>> records = new ArrayList<>();
+		int i = 0;
+		for (ConsumerRecord<?, ?> record : data) {
+			if (i++ >= start) {
+				records.add(record);
+			}
+		}
+		return records;
+	}
+
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	private static <K, V> ConsumerRecords<K, V> remaining(ConsumerRecords<?, ?> data, int start) {
+		return DedupBatchInterceptor.recordsOf((List) from(data, start));
 	}
 
 	@Override
@@ -129,18 +244,26 @@ public class DedupAwareErrorHandler implements CommonErrorHandler {
 	}
 
 	static @Nullable DedupRetryLaterException findRetryLater(Throwable thrown) {
+		return find(thrown, DedupRetryLaterException.class);
+	}
+
+	static <T extends Throwable> @Nullable T find(Throwable thrown, Class<T> type) {
 		for (Throwable cause = thrown; cause != null; cause = cause.getCause()) {
-			if (cause instanceof DedupRetryLaterException retryLater) {
-				return retryLater;
+			if (type.isInstance(cause)) {
+				return type.cast(cause);
 			}
 		}
 		return null;
 	}
 
 	static void pause(DedupRetryLaterException retryLater, MessageListenerContainer container) {
-		LOGGER.debug(() -> "Dedup wait of " + retryLater.retryAfter().toMillis() + "ms: " + retryLater.getMessage());
+		pause(retryLater.retryAfter(), retryLater.getMessage(), container);
+	}
+
+	private static void pause(Duration wait, @Nullable String why, MessageListenerContainer container) {
+		LOGGER.debug(() -> "Dedup wait of " + wait.toMillis() + "ms: " + why);
 		try {
-			ListenerUtils.stoppableSleep(container, retryLater.retryAfter().toMillis());
+			ListenerUtils.stoppableSleep(container, wait.toMillis());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

@@ -14,6 +14,9 @@ import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
 import org.springframework.kafka.config.ContainerCustomizer;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.AfterRollbackProcessor;
+import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.CompositeBatchInterceptor;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
@@ -35,7 +38,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * }
  * }</pre>
  *
- * It composes rather than displaces: an interceptor already on the factory keeps running after the dedup
+ * It installs both adapters: {@link DedupRecordInterceptor} for record listeners and
+ * {@link DedupBatchInterceptor} for batch listeners ({@code @KafkaListener(batch = "true")} or a batch
+ * factory). It composes rather than displaces: an interceptor already on the factory keeps running after the dedup
  * interceptor (which sees the raw record first, so a duplicate reaches neither the user's interceptor nor
  * the listener); the factory's error handler (or spring-kafka's default) is wrapped in a
  * {@link DedupAwareErrorHandler} and its after-rollback processor in a
@@ -53,6 +58,8 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 
 	private final DedupRecordInterceptor<Object, Object> interceptor;
 
+	private final DedupBatchInterceptor<Object, Object> batchInterceptor;
+
 	private final Supplier<CommonErrorHandler> defaultErrorHandler;
 
 	private final Set<Object> configured = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
@@ -64,6 +71,7 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 	public DedupKafkaConfigurer(DedupRecordInterceptor<Object, Object> interceptor,
 			Supplier<CommonErrorHandler> defaultErrorHandler) {
 		this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
+		this.batchInterceptor = new DedupBatchInterceptor<>(interceptor.dedup());
 		this.defaultErrorHandler = Objects.requireNonNull(defaultErrorHandler, "defaultErrorHandler");
 	}
 
@@ -78,7 +86,12 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 		}
 		RecordInterceptor<K, V> existing = factory.getRecordInterceptor();
 		RecordInterceptor<K, V> ours = (RecordInterceptor) this.interceptor;
-		factory.setRecordInterceptor(existing == null ? ours : new CompositeRecordInterceptor<>(ours, existing));
+		factory.setRecordInterceptor(compose(ours, existing));
+		RecordInterceptor<K, V> markingEachRecord = (RecordInterceptor) this.interceptor.markingEachRecord();
+		BatchInterceptor<K, V> existingBatch = factory.getBatchInterceptor();
+		BatchInterceptor<K, V> oursBatch = (BatchInterceptor) this.batchInterceptor;
+		factory.setBatchInterceptor(existingBatch == null ? oursBatch
+				: new CompositeBatchInterceptor<>(oursBatch, existingBatch));
 		CommonErrorHandler current = currentErrorHandler(factory);
 		factory.setCommonErrorHandler(DedupAwareErrorHandler.wrap(current != null ? current
 				: this.defaultErrorHandler.get()));
@@ -92,17 +105,37 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 			if (customizer != null) {
 				customizer.configure(container);
 			}
-			((AbstractMessageListenerContainer<?, ?>) container).setInterceptBeforeTx(false);
+			AbstractMessageListenerContainer<K, V> configured = (AbstractMessageListenerContainer<K, V>) container;
+			configured.setInterceptBeforeTx(false);
+			if (commitsInsidePoll(configured.getContainerProperties().getAckMode())
+					&& configured.getRecordInterceptor() != null) {
+				// These modes commit before the end of the poll: a mark must not trail its record's commit.
+				configured.setRecordInterceptor(compose(markingEachRecord, existing));
+			}
 		});
 		if (this.interceptor.batchesPolls() && !PollCapturingInterceptor.installOn(factory.getConsumerFactory())) {
 			log.info("Factory {} has no consumer factory that takes configuration updates (yet); its records are "
 					+ "claimed one at a time. For claims per poll, set its consumer factory (a "
 					+ "DefaultKafkaConsumerFactory) before calling configure", factory);
 		}
-		if (Boolean.TRUE.equals(factory.isBatchListener())) {
-			log.warn("Factory {} makes batch listeners; dedup protects record listeners only, so its listeners "
-					+ "are NOT deduplicated", factory);
-		}
+	}
+
+	private static <K, V> RecordInterceptor<K, V> compose(RecordInterceptor<K, V> ours,
+			@Nullable RecordInterceptor<K, V> existing) {
+		return existing == null ? ours : new CompositeRecordInterceptor<>(ours, existing);
+	}
+
+	/** Whether the container commits offsets before a poll's records are all processed. */
+	static boolean commitsInsidePoll(ContainerProperties.AckMode ackMode) {
+		return switch (ackMode) {
+			case BATCH, MANUAL -> false;
+			case RECORD, COUNT, TIME, COUNT_TIME, MANUAL_IMMEDIATE -> true;
+		};
+	}
+
+	/** Whether {@code factory} was configured by this configurer. */
+	public boolean hasConfigured(AbstractKafkaListenerContainerFactory<?, ?, ?> factory) {
+		return this.configured.contains(factory);
 	}
 
 	/** Stops the interceptor's completion thread (the application context calls this on shutdown). */

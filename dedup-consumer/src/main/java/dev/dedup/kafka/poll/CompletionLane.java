@@ -1,4 +1,4 @@
-package dev.dedup.kafka.listener;
+package dev.dedup.kafka.poll;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +22,7 @@ import dev.dedup.core.engine.DedupEngine;
  * per lane runs at a time, on a thread of a shared executor that is taken only while the lane has work, so
  * a busy store costs one hand-off per store call, not per record, and consumers do not queue behind each
  * other. The consumer thread waits for its marks before the container commits a poll's offsets (see
- * {@link DedupRecordInterceptor#clearThreadState}).
+ * {@link PollDedup#endPoll()}).
  */
 final class CompletionLane {
 

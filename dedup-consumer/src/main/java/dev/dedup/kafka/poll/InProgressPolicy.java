@@ -1,4 +1,4 @@
-package dev.dedup.kafka.listener;
+package dev.dedup.kafka.poll;
 
 /** What to do with a record whose id another consumer holds right now (CONSUMING, lease not run out). */
 public enum InProgressPolicy {

@@ -1,4 +1,4 @@
-package dev.dedup.kafka.listener;
+package dev.dedup.kafka.poll;
 
 import java.time.Duration;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.dedup.kafka.listener;
+package dev.dedup.kafka.poll;
 
 /** What to do with a record that has no usable message id (absent, empty, or with control characters). */
 public enum MissingIdPolicy {

@@ -1,4 +1,4 @@
-package dev.dedup.kafka.listener;
+package dev.dedup.kafka.poll;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,7 +103,7 @@ final class PollClaims {
 	}
 
 	void completing(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
-		this.completions.add(new Completion(DedupRecordInterceptor.describe(record), done));
+		this.completions.add(new Completion(RecordKeys.describe(record), done));
 	}
 
 	/** Completions handed over since the last call; the caller waits for them. */

@@ -15,8 +15,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.jdbc.JdbcDedupStore;
-import dev.dedup.kafka.listener.DedupKafkaStats;
-import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 
 /**
  * Transactional mode in one JVM, on H2: the container runs each record in a JDBC transaction, the JDBC

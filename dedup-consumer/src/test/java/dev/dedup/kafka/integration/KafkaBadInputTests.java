@@ -33,7 +33,7 @@ import org.springframework.util.backoff.FixedBackOff;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.ForeignEntryException;
-import dev.dedup.kafka.listener.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.test.services.TestRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -37,7 +37,7 @@ import org.springframework.util.backoff.FixedBackOff;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.DedupStore;
-import dev.dedup.kafka.listener.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.redis.RedisDedupStore;
 import dev.dedup.test.services.TestRedis;
 

@@ -13,7 +13,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import dev.dedup.kafka.listener.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.test.services.TestRedis;
 
 /**

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import dev.dedup.kafka.listener.DedupKafkaStats;
-import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.DedupKafkaStats;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 import dev.dedup.test.services.PrivateRedisServer;
 
 /**

@@ -1,5 +1,10 @@
 package dev.dedup.kafka.listener;
 
+import dev.dedup.kafka.poll.MissingIdPolicy;
+import dev.dedup.kafka.poll.InProgressPolicy;
+import dev.dedup.kafka.poll.ListenerSettingsResolver;
+import dev.dedup.kafka.poll.ListenerDedupSettings;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +57,7 @@ import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
-import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

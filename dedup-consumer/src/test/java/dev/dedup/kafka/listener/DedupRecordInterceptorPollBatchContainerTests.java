@@ -1,5 +1,6 @@
 package dev.dedup.kafka.listener;
 
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
@@ -21,7 +22,7 @@ import org.springframework.kafka.listener.ContainerProperties.AckMode;
 
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.kafka.listener.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 
 /**
  * Every scenario of {@link DedupRecordInterceptorContainerTests} again, with the consumer showing its polls

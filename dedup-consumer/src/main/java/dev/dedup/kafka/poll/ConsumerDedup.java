@@ -1,0 +1,101 @@
+package dev.dedup.kafka.poll;
+
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.key.DedupKeys;
+
+/**
+ * What every consumer thread of an application shares: the engine, the key rules, the per-listener
+ * settings, the counters and the threads that write marks in the background. Thread-safe; each consumer
+ * thread works through its own {@link PollDedup} ({@link #forCurrentThread()}).
+ */
+public final class ConsumerDedup implements AutoCloseable {
+
+	private static final Logger log = LoggerFactory.getLogger(ConsumerDedup.class);
+
+	private final DedupEngine engine;
+
+	private final RecordKeys keys;
+
+	private final ListenerSettingsResolver settings;
+
+	private final DedupKafkaStats stats;
+
+	private final boolean batchPolls;
+
+	/** Runs the consumer threads' {@link CompletionLane}s; a thread is held only while a lane has work. */
+	private final ExecutorService completers;
+
+	private final ThreadLocal<PollDedup> perThread;
+
+	/**
+	 * @param batchPolls whether record listeners may claim a poll's records in one store call and mark them in
+	 * the background (see {@code DedupRecordInterceptor}); ignored for a store that
+	 * {@linkplain dev.dedup.core.store.DedupStore#isInProcess() answers in process}, where batching would only
+	 * add hand-offs
+	 */
+	public ConsumerDedup(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings, DedupKafkaStats stats,
+			boolean batchPolls) {
+		this.engine = Objects.requireNonNull(engine, "engine");
+		this.stats = Objects.requireNonNull(stats, "stats");
+		this.keys = new RecordKeys(Objects.requireNonNull(keys, "keys"), stats);
+		this.settings = Objects.requireNonNull(settings, "settings");
+		this.batchPolls = batchPolls && !engine.store().isInProcess();
+		AtomicInteger threadNumber = new AtomicInteger();
+		this.completers = Executors.newCachedThreadPool(runnable -> {
+			Thread thread = new Thread(runnable, "dedup-completer-" + threadNumber.incrementAndGet());
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.perThread = ThreadLocal.withInitial(() -> new PollDedup(this, new CompletionLane(engine, this.completers)));
+	}
+
+	/** The calling consumer thread's poll-level state. */
+	public PollDedup forCurrentThread() {
+		return this.perThread.get();
+	}
+
+	public DedupEngine engine() {
+		return this.engine;
+	}
+
+	public DedupKafkaStats stats() {
+		return this.stats;
+	}
+
+	RecordKeys keys() {
+		return this.keys;
+	}
+
+	ListenerSettingsResolver settings() {
+		return this.settings;
+	}
+
+	/** Whether record listeners claim whole polls (where the poll is visible to them) and mark in the background. */
+	public boolean batchesPolls() {
+		return this.batchPolls;
+	}
+
+	/** Stops the completion threads, after they have marked what they were handed. */
+	@Override
+	public void close() {
+		this.completers.shutdown();
+		try {
+			if (!this.completers.awaitTermination(30, TimeUnit.SECONDS)) {
+				log.warn("Dedup completion threads still busy after 30 s; their records expire with their leases");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

@@ -1,0 +1,396 @@
+package dev.dedup.kafka.poll;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.dedup.core.engine.Claim;
+import dev.dedup.core.engine.ClaimStatus;
+import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.ForeignEntryException;
+import dev.dedup.kafka.poll.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.PollClaims.Completion;
+
+/**
+ * One consumer thread's dedup of its polls: the one place that claims records, decides per record whether
+ * it runs, is skipped or waits, and writes marks and releases. Each adapter maps it onto its protocol:
+ * {@code DedupRecordInterceptor} a record at a time, {@code DedupBatchInterceptor} and {@link DedupPollLoop}
+ * a whole batch ({@link #claimBatch}). Confined to its thread; get it from
+ * {@link ConsumerDedup#forCurrentThread()}.
+ *
+ * <p>Record at a time, a poll can be claimed ahead in one store call when the adapter can see it, and
+ * marks then go to a background {@link CompletionLane}, which {@link #endPoll()} waits for before the
+ * poll's offsets are committed.
+ */
+public final class PollDedup {
+
+	private static final Logger log = LoggerFactory.getLogger(PollDedup.class);
+
+	private static final Duration MIN_WAIT = Duration.ofMillis(100);
+
+	private static final Duration MAX_WAIT = Duration.ofSeconds(5);
+
+	/** How long a record waits for a store that is down (fail-closed) before it is tried again. */
+	static final Duration STORE_DOWN_WAIT = Duration.ofSeconds(1);
+
+	private final ConsumerDedup shared;
+
+	private final PollClaims ahead;
+
+	/** The claim of the record the listener is running, record at a time. */
+	private @Nullable RecordClaim active;
+
+	/** The batch the listener is running, until its outcome settles it. */
+	private @Nullable ClaimedBatch<?, ?> running;
+
+	/** A batch that stopped at a record after others that may run, and the poll it came from (by identity). */
+	private @Nullable ClaimedBatch<?, ?> stopped;
+
+	private @Nullable Object stoppedPoll;
+
+	PollDedup(ConsumerDedup shared, CompletionLane lane) {
+		this.shared = shared;
+		this.ahead = new PollClaims(lane);
+	}
+
+	DedupKafkaStats stats() {
+		return this.shared.stats();
+	}
+
+	ConsumerDedup shared() {
+		return this.shared;
+	}
+
+	// ---- record at a time ----------------------------------------------------------------------------
+
+	/**
+	 * Decide one record's turn, claiming it (or taking the claim made ahead for it with its poll).
+	 * @param poll the record's poll, to claim in one store call with its first record; null to claim the
+	 * record on its own (no poll visible, a transaction, or batching off)
+	 * @throws ForeignEntryException if its key holds an entry dedup did not write
+	 * @throws dev.dedup.core.key.InvalidMessageIdException if it has no usable id and the policy rejects it
+	 */
+	public Turn claimRecord(ConsumerRecord<?, ?> record, @Nullable String group, @Nullable ConsumerRecords<?, ?> poll) {
+		releaseLeftover();
+		ListenerDedupSettings listener = this.shared.settings().resolve(group, record.topic());
+		String key = this.shared.keys().keyFor(record, group, listener);
+		if (key == null) {
+			return Turn.RUN;
+		}
+		Claim claim;
+		boolean batched;
+		try {
+			Claim claimedAhead = poll == null ? null : claimedAhead(poll, record, key, group);
+			batched = claimedAhead != null;
+			claim = batched ? claimedAhead : claimNow(key, listener);
+		}
+		catch (DedupStoreException ex) {
+			stats().record(Event.STORE_UNAVAILABLE_RETRIED);
+			return Turn.waitFor("Dedup store unavailable (fail-closed); " + RecordKeys.describe(record)
+					+ " will be redelivered: " + ex.getMessage(), STORE_DOWN_WAIT, ex);
+		}
+		catch (ForeignEntryException ex) {
+			// Like a poison payload: the error handler's retries, then its recoverer (a DLT, if configured).
+			stats().record(Event.FOREIGN_ENTRY_REJECTED);
+			log.error("{} cannot be deduplicated and goes to the error handler: {}", RecordKeys.describe(record),
+					ex.getMessage());
+			throw ex;
+		}
+		Turn turn = decide(record, claim, listener, true);
+		if (turn == Turn.RUN && claim.status() == ClaimStatus.ACQUIRED) {
+			this.active = new RecordClaim(this, record, claim, listener.retention(), batched);
+		}
+		return turn;
+	}
+
+	/**
+	 * Maps a claim's status to a turn, the one mapping every adapter uses; {@code count} counts and logs it
+	 * (a batch counts only the records up to its first stop, which are the ones it acts on).
+	 */
+	Turn decide(ConsumerRecord<?, ?> record, Claim claim, ListenerDedupSettings listener, boolean count) {
+		return switch (claim.status()) {
+			case ACQUIRED -> {
+				count(count, Event.ACQUIRED);
+				yield Turn.RUN;
+			}
+			case BYPASSED -> {
+				count(count, Event.STORE_UNAVAILABLE_BYPASSED);
+				yield Turn.RUN;
+			}
+			case DUPLICATE -> {
+				count(count, Event.DUPLICATE);
+				if (count) {
+					log.debug("Skipping duplicate {} (key {})", RecordKeys.describe(record), claim.key());
+				}
+				yield Turn.SKIP;
+			}
+			case IN_PROGRESS -> {
+				if (listener.onInProgress() == InProgressPolicy.SKIP) {
+					count(count, Event.IN_PROGRESS_SKIPPED);
+					if (count) {
+						log.debug("Skipping {}: key {} is being processed elsewhere", RecordKeys.describe(record),
+								claim.key());
+					}
+					yield Turn.SKIP;
+				}
+				count(count, Event.IN_PROGRESS_RETRIED);
+				yield Turn.waitFor("Key " + claim.key() + " of " + RecordKeys.describe(record)
+						+ " is being processed by another consumer; will retry", waitFor(claim.remainingLease()), null);
+			}
+		};
+	}
+
+	/**
+	 * The claim made ahead for this record when its poll was claimed in one call (claiming the poll now if
+	 * this is its first record). Null means "claim it now on its own": the record was not claimed ahead, or
+	 * its claim ran out of lease while it waited.
+	 */
+	private @Nullable Claim claimedAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<?, ?> record, String key,
+			@Nullable String group) {
+		if (!this.ahead.hasClaimedAhead(poll)) {
+			try {
+				this.ahead.claimAhead(poll, record, this.shared.engine(), next -> {
+					ListenerDedupSettings listener = this.shared.settings().resolve(group, next.topic());
+					String nextKey = this.shared.keys().quietKeyFor(next, group, listener);
+					return nextKey == null ? null : new PollClaims.KeyAndLease(nextKey, listener.lease());
+				});
+			}
+			catch (ForeignEntryException ex) {
+				// Claimed one at a time, only the record whose key holds the foreign entry fails.
+				log.warn("A key of this poll holds an entry dedup did not write; claiming its records one at a "
+						+ "time: {}", ex.getMessage());
+				this.ahead.claimNothingAhead(poll);
+				return null;
+			}
+		}
+		Claim claim = this.ahead.take(record, key);
+		if (claim == null) {
+			return null;
+		}
+		return claim.status() != ClaimStatus.ACQUIRED || claim.begin() ? claim : null;
+	}
+
+	private void count(boolean count, Event event) {
+		if (count) {
+			stats().record(event);
+		}
+	}
+
+	/** Claims one record's key, after the marks handed over so far are written (a repeat must see them). */
+	private Claim claimNow(String key, ListenerDedupSettings listener) {
+		awaitMarks();
+		return this.shared.engine().claim(key, listener.lease());
+	}
+
+	/**
+	 * The claim this thread holds for {@code record}, handed to the caller, who completes or releases it;
+	 * null if the record was skipped, ran unprotected, or is not the record being run.
+	 */
+	public @Nullable RecordClaim takeClaim(ConsumerRecord<?, ?> record) {
+		RecordClaim claim = this.active;
+		if (claim == null || !claim.isFor(record)) {
+			return null; // another record's claim; it is settled by that record's own callbacks
+		}
+		this.active = null;
+		return claim;
+	}
+
+	/**
+	 * The record failed: release its claim, and wait for the marks handed to the background so far, since
+	 * the container may commit the offsets before the failed record when it handles the error.
+	 */
+	public void recordFailed(ConsumerRecord<?, ?> record) {
+		RecordClaim claim = takeClaim(record);
+		if (claim != null) {
+			claim.release();
+		}
+		awaitMarks();
+	}
+
+	/**
+	 * The end of a poll's processing, before its offsets are committed: release a claim neither completed nor
+	 * released, wait for the marks handed to the background, and release the claims made ahead for records
+	 * that never came up.
+	 */
+	public void endPoll() {
+		releaseLeftover();
+		awaitMarks();
+		for (Claim unused : this.ahead.endPoll()) {
+			unused.release();
+		}
+	}
+
+	private void releaseLeftover() {
+		RecordClaim leftover = this.active;
+		if (leftover != null) {
+			this.active = null;
+			leftover.claim().release();
+		}
+	}
+
+	/** Waits for the marks handed to the background lane, counting how each went. */
+	void awaitMarks() {
+		for (Completion completion : this.ahead.takeCompletions()) {
+			countMark(completion.record(), () -> {
+				try {
+					return completion.done().join();
+				}
+				catch (CompletionException ex) {
+					Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+					throw cause instanceof DedupStoreException storeFailure ? storeFailure
+							: new DedupStoreException(cause.getMessage(), cause);
+				}
+			});
+		}
+	}
+
+	void completeInBackground(RecordClaim claim) {
+		this.ahead.completing(claim.record(), this.ahead.lane().submit(claim.claim(), claim.retention()));
+	}
+
+	/** Counts how marking a processed record CONSUMED went; a store that could not be told is only logged. */
+	void countMark(String record, BooleanSupplier mark) {
+		try {
+			stats().record(mark.getAsBoolean() ? Event.COMPLETED : Event.LEASE_LOST);
+		}
+		catch (DedupStoreException ex) {
+			// The side effect happened and the offset will be committed; the CONSUMING entry expires with its
+			// lease. Only a resend of this id after that would run again.
+			stats().record(Event.COMPLETE_FAILED);
+			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}", record,
+					ex.getMessage());
+		}
+	}
+
+	/** As {@link #countMark}, for {@code count} records marked in one store call. */
+	void countMarks(int count, String records, Supplier<List<Boolean>> marks) {
+		try {
+			marks.get().forEach(marked -> stats().record(marked ? Event.COMPLETED : Event.LEASE_LOST));
+		}
+		catch (DedupStoreException ex) {
+			for (int i = 0; i < count; i++) {
+				stats().record(Event.COMPLETE_FAILED);
+			}
+			log.error("{} were processed but could not be marked CONSUMED in the dedup store: {}", records,
+					ex.getMessage());
+		}
+	}
+
+	// ---- a whole batch -------------------------------------------------------------------------------
+
+	/**
+	 * Claims a batch's records in one store call per lease and decides each record's turn: a record whose id
+	 * repeats an earlier record of the batch is skipped, and a record the missing-id policy rejects or whose
+	 * key holds an entry dedup did not write is {@link Turn.Kind#REJECT rejected}. A store that is down
+	 * (fail-closed) makes every record wait. The caller runs the records before the batch's
+	 * {@linkplain ClaimedBatch#firstStop() first stop} and settles every claim through the batch.
+	 */
+	public <K, V> ClaimedBatch<K, V> claimBatch(@Nullable String group, List<ConsumerRecord<K, V>> records) {
+		releaseLeftover();
+		awaitMarks();
+		return ClaimedBatch.claim(this, this.shared, group, records, false);
+	}
+
+	/** As {@link #claimBatch}, where a stop holds back only the rest of its own partition (a plain poll loop). */
+	<K, V> ClaimedBatch<K, V> claimPartitions(@Nullable String group, List<ConsumerRecord<K, V>> records) {
+		awaitMarks();
+		return ClaimedBatch.claim(this, this.shared, group, records, true);
+	}
+
+	/** The batch handed to the listener now; {@link #takeRunningBatch()} gives it back for its outcome. */
+	public void runningBatch(ClaimedBatch<?, ?> batch) {
+		this.running = batch;
+	}
+
+	public @Nullable ClaimedBatch<?, ?> takeRunningBatch() {
+		ClaimedBatch<?, ?> batch = this.running;
+		this.running = null;
+		return batch;
+	}
+
+	/**
+	 * Keep a batch that stopped after records that may run, until the records before its stop are handed
+	 * to the listener for {@code poll} (see {@code DedupAwareErrorHandler}).
+	 */
+	public void stoppedBatch(Object poll, ClaimedBatch<?, ?> batch) {
+		releaseStopped();
+		this.stopped = batch;
+		this.stoppedPoll = poll;
+	}
+
+	/** The batch kept by {@link #stoppedBatch} for this very poll, or null. */
+	public @Nullable ClaimedBatch<?, ?> takeStoppedBatch(Object poll) {
+		ClaimedBatch<?, ?> batch = this.stoppedPoll == poll ? this.stopped : null;
+		if (batch != null) {
+			this.stopped = null;
+			this.stoppedPoll = null;
+		}
+		return batch;
+	}
+
+	/** The end of a batch poll: a batch still running or kept is released (its records are redelivered). */
+	public void endBatchPoll() {
+		ClaimedBatch<?, ?> batch = takeRunningBatch();
+		if (batch != null) {
+			batch.settle(0);
+		}
+		releaseStopped();
+	}
+
+	private void releaseStopped() {
+		if (this.stopped != null) {
+			this.stopped.settle(0);
+			this.stopped = null;
+			this.stoppedPoll = null;
+		}
+	}
+
+	static Duration waitFor(Duration remainingLease) {
+		if (remainingLease.compareTo(MIN_WAIT) < 0) {
+			return MIN_WAIT;
+		}
+		return remainingLease.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : remainingLease;
+	}
+
+	/** A wait with ±25 % jitter, so that two consumers waiting for each other's batches do not meet again. */
+	public static Duration jittered(Duration wait) {
+		long millis = wait.toMillis();
+		return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+	}
+
+	/**
+	 * What a record's turn is: run it, skip it (acknowledged without running), wait (redeliver it later,
+	 * without spending the error handler's retries), or reject it to the error handler.
+	 */
+	public record Turn(Kind kind, @Nullable String reason, Duration retryAfter, @Nullable RuntimeException cause) {
+
+		static final Turn RUN = new Turn(Kind.RUN, null, Duration.ZERO, null);
+
+		static final Turn SKIP = new Turn(Kind.SKIP, null, Duration.ZERO, null);
+
+		static Turn waitFor(String reason, Duration retryAfter, @Nullable RuntimeException cause) {
+			return new Turn(Kind.WAIT, reason, retryAfter, cause);
+		}
+
+		static Turn reject(RuntimeException cause) {
+			return new Turn(Kind.REJECT, cause.getMessage(), Duration.ZERO, cause);
+		}
+
+		public enum Kind {
+
+			RUN, SKIP, WAIT, REJECT
+
+		}
+
+	}
+
+}
