@@ -19,8 +19,10 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.AbstractKafkaListenerContainerFactory;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.transaction.TransactionExecutionListener;
 import org.springframework.util.StringUtils;
 
 import dev.dedup.core.autoconfigure.DedupAutoConfiguration;
@@ -33,6 +35,7 @@ import dev.dedup.kafka.id.RecordKeyMessageIdResolver;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.listener.DedupRecordInterceptor;
+import dev.dedup.kafka.listener.ListenerTransactionMarks;
 import dev.dedup.kafka.poll.ListenerDedupSettings;
 
 /**
@@ -83,6 +86,13 @@ public class DedupKafkaAutoConfiguration {
 		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new));
 	}
 
+	/** Names, just before they start, the listener containers dedup does not protect. */
+	@Bean
+	static UnprotectedListenerCheck dedupUnprotectedListenerCheck(ObjectProvider<KafkaListenerEndpointRegistry> registry,
+			ObjectProvider<DedupKafkaConfigurer> configurer, DeduplicateAnnotationScanner scanner) {
+		return new UnprotectedListenerCheck(registry::getIfAvailable, configurer::getObject, scanner::listenerMethods);
+	}
+
 	/** Fails at startup, not at the first record, when a @Deduplicate is malformed. */
 	@Bean
 	static SmartInitializingSingleton dedupDeduplicateValidator(ObjectProvider<AnnotatedListenerSettings> settings) {
@@ -103,6 +113,17 @@ public class DedupKafkaAutoConfiguration {
 			}
 
 		};
+	}
+
+	/**
+	 * Writes the marks of a {@code @Transactional} listener method in its own transaction when that runs on
+	 * the store's DataSource. Boot adds it to its transaction manager.
+	 */
+	@Bean
+	@ConditionalOnClass(TransactionExecutionListener.class)
+	ListenerTransactionMarks dedupListenerTransactionMarks(DedupKafkaConfigurer configurer,
+			DeduplicateAnnotationScanner scanner) {
+		return new ListenerTransactionMarks(configurer.interceptor().dedup(), scanner::isListenerMethod);
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
@@ -20,6 +21,7 @@ import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.annotation.TopicPartition;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 import org.springframework.util.StringUtils;
 
@@ -34,6 +36,10 @@ class DeduplicateAnnotationScanner implements BeanPostProcessor, BeanFactoryAwar
 
 	private final List<DeduplicateBinding> bindings = new ArrayList<>();
 
+	private final Set<String> listenerMethodNames = ConcurrentHashMap.newKeySet();
+
+	private final List<ListenerMethod> listenerMethods = new ArrayList<>();
+
 	private @Nullable ConfigurableBeanFactory beanFactory;
 
 	@Override
@@ -46,7 +52,32 @@ class DeduplicateAnnotationScanner implements BeanPostProcessor, BeanFactoryAwar
 		Class<?> type = AopUtils.getTargetClass(bean);
 		ReflectionUtils.doWithMethods(type, method -> register(method),
 				method -> AnnotatedElementUtils.hasAnnotation(method, Deduplicate.class));
+		ReflectionUtils.doWithMethods(type, method -> registerListener(method, type),
+				method -> AnnotatedElementUtils.hasAnnotation(method, KafkaListener.class));
 		return bean;
+	}
+
+	/**
+	 * Whether {@code name} is the qualified name of a {@code @KafkaListener} method, which is what Spring
+	 * names the transaction of a {@code @Transactional} listener method.
+	 */
+	boolean isListenerMethod(@Nullable String name) {
+		return name != null && this.listenerMethodNames.contains(name);
+	}
+
+	/** Every {@code @KafkaListener} method seen, with what it consumes. */
+	synchronized List<ListenerMethod> listenerMethods() {
+		return List.copyOf(this.listenerMethods);
+	}
+
+	private synchronized void registerListener(Method method, Class<?> type) {
+		this.listenerMethodNames.add(ClassUtils.getQualifiedMethodName(method, type));
+		boolean deduplicated = AnnotatedElementUtils.hasAnnotation(method, Deduplicate.class);
+		for (KafkaListener listener : AnnotatedElementUtils.findMergedRepeatableAnnotations(method, KafkaListener.class)) {
+			String id = resolve(listener.id());
+			this.listenerMethods.add(new ListenerMethod(method, StringUtils.hasText(id) ? id : null,
+					consumption(listener), deduplicated));
+		}
 	}
 
 	synchronized List<DeduplicateBinding> bindings() {
@@ -84,6 +115,12 @@ class DeduplicateAnnotationScanner implements BeanPostProcessor, BeanFactoryAwar
 	}
 
 	private DeduplicateBinding bind(Method method, Deduplicate deduplicate, KafkaListener listener) {
+		Consumption consumption = consumption(listener);
+		return new DeduplicateBinding(method, deduplicate, consumption.topics(), consumption.topicPattern(),
+				consumption.groupId());
+	}
+
+	private Consumption consumption(KafkaListener listener) {
 		Set<String> topics = new LinkedHashSet<>();
 		for (String topic : listener.topics()) {
 			topics.addAll(resolveAll(topic));
@@ -96,9 +133,30 @@ class DeduplicateAnnotationScanner implements BeanPostProcessor, BeanFactoryAwar
 		if (!StringUtils.hasText(group) && listener.idIsGroup()) {
 			group = resolve(listener.id());
 		}
-		return new DeduplicateBinding(method, deduplicate, Set.copyOf(topics),
-				StringUtils.hasText(pattern) ? Pattern.compile(pattern) : null,
+		return new Consumption(Set.copyOf(topics), StringUtils.hasText(pattern) ? Pattern.compile(pattern) : null,
 				StringUtils.hasText(group) ? group : null);
+	}
+
+	/** What a {@code @KafkaListener} consumes: topics or a pattern, and its group if it names one. */
+	record Consumption(Set<String> topics, @Nullable Pattern topicPattern, @Nullable String groupId) {
+
+		boolean sameAs(@Nullable String group, Set<String> containerTopics, @Nullable Pattern containerPattern) {
+			boolean sameGroup = this.groupId == null || this.groupId.equals(group);
+			boolean sameTopics = !containerTopics.isEmpty() ? containerTopics.equals(this.topics)
+					: containerPattern != null && this.topicPattern != null
+							&& containerPattern.pattern().equals(this.topicPattern.pattern());
+			return sameGroup && sameTopics;
+		}
+
+	}
+
+	/** A {@code @KafkaListener} method: its listener id if it sets one, and whether it is {@code @Deduplicate}. */
+	record ListenerMethod(Method method, @Nullable String id, Consumption consumption, boolean deduplicated) {
+
+		String describe() {
+			return this.method.getDeclaringClass().getName() + "." + this.method.getName();
+		}
+
 	}
 
 	private List<String> resolveAll(String value) {

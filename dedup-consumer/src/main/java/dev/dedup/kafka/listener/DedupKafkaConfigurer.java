@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Objects;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -20,6 +21,7 @@ import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultAfterRollbackProcessor;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
+import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 /**
@@ -64,6 +66,10 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 
 	private final Set<Object> configured = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
+	/** The containers made by configured factories (weakly held: containers do not override equals). */
+	private final Set<MessageListenerContainer> protectedContainers = Collections
+		.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
 	/**
 	 * @param interceptor the dedup interceptor, shared by every factory
 	 * @param defaultErrorHandler the error handler to wrap when the factory has none set
@@ -106,6 +112,7 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 				customizer.configure(container);
 			}
 			AbstractMessageListenerContainer<K, V> configured = (AbstractMessageListenerContainer<K, V>) container;
+			this.protectedContainers.add(configured);
 			configured.setInterceptBeforeTx(false);
 			if (commitsInsidePoll(configured.getContainerProperties().getAckMode())
 					&& configured.getRecordInterceptor() != null) {
@@ -133,9 +140,9 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 		};
 	}
 
-	/** Whether {@code factory} was configured by this configurer. */
-	public boolean hasConfigured(AbstractKafkaListenerContainerFactory<?, ?, ?> factory) {
-		return this.configured.contains(factory);
+	/** Whether {@code container} was made by a factory this configurer installed dedup on. */
+	public boolean protects(MessageListenerContainer container) {
+		return this.protectedContainers.contains(container);
 	}
 
 	/** Stops the interceptor's completion thread (the application context calls this on shutdown). */

@@ -46,8 +46,6 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 
 	private final ConsumerDedup dedup;
 
-	/** Whether marks may trail the record until the end of the poll (see the class comment). */
-	private final boolean marksInBackground;
 
 	/** An interceptor that batches polls where it can. */
 	public DedupRecordInterceptor(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings,
@@ -61,29 +59,20 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	 */
 	public DedupRecordInterceptor(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings,
 			DedupKafkaStats stats, boolean batchPolls) {
-		this(new ConsumerDedup(engine, keys, settings, stats, batchPolls), true);
+		this(new ConsumerDedup(engine, keys, settings, stats, batchPolls));
 	}
 
 	public DedupRecordInterceptor(ConsumerDedup dedup) {
-		this(dedup, true);
-	}
-
-	private DedupRecordInterceptor(ConsumerDedup dedup, boolean marksInBackground) {
 		this.dedup = Objects.requireNonNull(dedup, "dedup");
-		this.marksInBackground = marksInBackground;
 	}
 
 	/**
-	 * A sibling that shares this interceptor's state but writes each record's mark before the container
-	 * moves on, for containers whose AckMode commits offsets inside a poll.
+	 * This interceptor for a container whose AckMode commits offsets inside a poll: it tells each of its
+	 * consumer threads to write every record's mark before the container moves on, instead of in the
+	 * background until the end of the poll.
 	 */
-	public DedupRecordInterceptor<K, V> markingEachRecord() {
-		return new DedupRecordInterceptor<>(this.dedup, false);
-	}
-
-	/** Whether this interceptor lets marks trail their records until the end of the poll. */
-	public boolean marksInBackground() {
-		return this.marksInBackground && batchesPolls();
+	public RecordInterceptor<K, V> markingEachRecord() {
+		return new MarkingEachRecord<>(this);
 	}
 
 	public ConsumerDedup dedup() {
@@ -127,7 +116,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 			return; // skipped, bypassed or never claimed here: nothing to complete
 		}
 		if (!TransactionSynchronizationManager.isSynchronizationActive()) {
-			claim.complete(this.marksInBackground);
+			claim.complete(!poll().marksEachRecord());
 		}
 		else if (claim.joinsTransaction()) {
 			completeWithinTransaction(claim);
@@ -212,6 +201,48 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 
 	private PollDedup poll() {
 		return this.dedup.forCurrentThread();
+	}
+
+	/** Delegates every call; before each poll it tells the consumer thread to mark each record at once. */
+	private static final class MarkingEachRecord<K, V> implements RecordInterceptor<K, V> {
+
+		private final DedupRecordInterceptor<K, V> delegate;
+
+		MarkingEachRecord(DedupRecordInterceptor<K, V> delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public void setupThreadState(Consumer<?, ?> consumer) {
+			this.delegate.poll().marksEachRecord(true);
+			this.delegate.setupThreadState(consumer);
+		}
+
+		@Override
+		public @Nullable ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+			return this.delegate.intercept(record, consumer);
+		}
+
+		@Override
+		public void success(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+			this.delegate.success(record, consumer);
+		}
+
+		@Override
+		public void failure(ConsumerRecord<K, V> record, Exception exception, Consumer<K, V> consumer) {
+			this.delegate.failure(record, exception, consumer);
+		}
+
+		@Override
+		public void afterRecord(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+			this.delegate.afterRecord(record, consumer);
+		}
+
+		@Override
+		public void clearThreadState(Consumer<?, ?> consumer) {
+			this.delegate.clearThreadState(consumer);
+		}
+
 	}
 
 }

@@ -285,6 +285,39 @@ public final class ClaimedBatch<K, V> {
 		});
 	}
 
+	/**
+	 * Marks the records handed to the listener CONSUMED in the current transaction, in one statement: the
+	 * listener's own transaction, which covers its whole invocation. {@link #settle} then has nothing left
+	 * to complete.
+	 * @throws IllegalStateException if a claim was lost, to roll the transaction back
+	 */
+	void markInListenerTransaction() {
+		Map<Duration, List<Claim>> byRetention = new LinkedHashMap<>();
+		for (int i = 0; i < firstStop(); i++) {
+			Entry<K, V> entry = this.entries.get(i);
+			if (entry.turn.kind() == Turn.Kind.RUN && entry.claim != null && entry.claim.isOpen()) {
+				byRetention.computeIfAbsent(entry.listener.retention(), retention -> new ArrayList<>()).add(entry.claim);
+			}
+		}
+		byRetention.forEach((retention, claims) -> {
+			if (this.poll.shared().engine().completeAll(claims, retention).contains(false)) {
+				throw new IllegalStateException("Could not mark every record of the batch CONSUMED in the "
+						+ "listener's transaction (a lease was lost); rolling back so the batch is processed again");
+			}
+		});
+	}
+
+	/** Counts the records {@link #markInListenerTransaction()} marked, once their transaction committed. */
+	void markedInListenerTransaction() {
+		for (int i = 0; i < firstStop(); i++) {
+			Entry<K, V> entry = this.entries.get(i);
+			if (entry.turn.kind() == Turn.Kind.RUN && entry.claim != null
+					&& entry.claim.status() == ClaimStatus.ACQUIRED) {
+				this.poll.stats().record(Event.COMPLETED);
+			}
+		}
+	}
+
 	/** The listener's transaction committed, with the marks {@link #settle} wrote in it. */
 	public void committed() {
 		this.entries.stream().filter(entry -> entry.claim != null && entry.claim.joinsTransaction()

@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ public final class ConsumerDedup implements AutoCloseable {
 	/** Runs the consumer threads' {@link CompletionLane}s; a thread is held only while a lane has work. */
 	private final ExecutorService completers;
 
-	private final ThreadLocal<PollDedup> perThread;
+	private final ThreadLocal<@Nullable PollDedup> perThread = new ThreadLocal<>();
 
 	/**
 	 * @param batchPolls whether record listeners may claim a poll's records in one store call and mark them in
@@ -55,11 +56,20 @@ public final class ConsumerDedup implements AutoCloseable {
 			thread.setDaemon(true);
 			return thread;
 		});
-		this.perThread = ThreadLocal.withInitial(() -> new PollDedup(this, new CompletionLane(engine, this.completers)));
 	}
 
 	/** The calling consumer thread's poll-level state. */
 	public PollDedup forCurrentThread() {
+		PollDedup poll = this.perThread.get();
+		if (poll == null) {
+			poll = new PollDedup(this, new CompletionLane(this.engine, this.completers));
+			this.perThread.set(poll);
+		}
+		return poll;
+	}
+
+	/** The calling thread's poll-level state if it is a consumer thread that used dedup, else null. */
+	public @Nullable PollDedup currentIfAny() {
 		return this.perThread.get();
 	}
 

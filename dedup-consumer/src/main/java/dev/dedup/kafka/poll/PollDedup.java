@@ -57,9 +57,21 @@ public final class PollDedup {
 
 	private @Nullable Object stoppedPoll;
 
+	/** Whether this thread's container commits inside a poll, so each mark is written before the next record. */
+	private boolean marksEachRecord;
+
 	PollDedup(ConsumerDedup shared, CompletionLane lane) {
 		this.shared = shared;
 		this.ahead = new PollClaims(lane);
+	}
+
+	/** Set by the adapter for a container whose AckMode commits inside a poll. */
+	public void marksEachRecord(boolean marksEachRecord) {
+		this.marksEachRecord = marksEachRecord;
+	}
+
+	public boolean marksEachRecord() {
+		return this.marksEachRecord;
 	}
 
 	DedupKafkaStats stats() {
@@ -304,6 +316,18 @@ public final class PollDedup {
 	<K, V> ClaimedBatch<K, V> claimPartitions(@Nullable String group, List<ConsumerRecord<K, V>> records) {
 		awaitMarks();
 		return ClaimedBatch.claim(this, this.shared, group, records, true);
+	}
+
+	/**
+	 * The listener has begun a transaction that covers its whole invocation (a {@code @Transactional}
+	 * listener method) on the store's DataSource: its record's or batch's marks can be written in it.
+	 * @return the marks to write just before that transaction commits, or null if nothing is running
+	 */
+	public @Nullable TransactionMarks marksForListenerTransaction() {
+		if (this.active != null) {
+			return TransactionMarks.of(this.active);
+		}
+		return this.running == null ? null : TransactionMarks.of(this.running);
 	}
 
 	/** The batch handed to the listener now; {@link #takeRunningBatch()} gives it back for its outcome. */

@@ -23,6 +23,9 @@ public final class RecordClaim {
 
 	private final boolean claimedWithPoll;
 
+	/** Whether the listener's own transaction carries the mark (see {@link TransactionMarks}). */
+	private boolean markedInListenerTransaction;
+
 	RecordClaim(PollDedup poll, ConsumerRecord<?, ?> record, Claim claim, Duration retention,
 			boolean claimedWithPoll) {
 		this.poll = poll;
@@ -59,6 +62,9 @@ public final class RecordClaim {
 	 * {@code background} allows it; {@link PollDedup#endPoll()} waits for those marks.
 	 */
 	public void complete(boolean background) {
+		if (this.markedInListenerTransaction) {
+			return; // written in the listener's transaction, which committed
+		}
 		if (background && this.claimedWithPoll) {
 			this.poll.completeInBackground(this);
 			return;
@@ -75,6 +81,11 @@ public final class RecordClaim {
 			throw new IllegalStateException("Could not mark " + RecordKeys.describe(this.record) + " CONSUMED in "
 					+ "its transaction (the claim row is gone); rolling back so it is processed again");
 		}
+	}
+
+	void markInListenerTransaction() {
+		completeInTransaction();
+		this.markedInListenerTransaction = true;
 	}
 
 	/** The transaction that {@link #completeInTransaction()} wrote the mark in has committed. */
