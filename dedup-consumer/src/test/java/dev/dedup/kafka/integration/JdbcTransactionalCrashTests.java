@@ -13,7 +13,7 @@ import java.util.UUID;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.dedup.test.services.ChildJvm;
@@ -23,7 +23,8 @@ import dev.dedup.test.services.TestPostgres;
 
 /**
  * Transactional mode under SIGKILL, on MariaDB and PostgreSQL: two consumer JVMs of one group
- * ({@link TransactionalJdbcConsumer}: container in a JDBC transaction, one business row per message) work
+ * ({@link TransactionalJdbcConsumer}: one business row per message in a JDBC transaction, per record in a
+ * container transaction, or per batch in a container transaction or a {@code @Transactional} method) work
  * through a stream with resent ids, and are killed at random moments, twice, and replaced. A killed
  * consumer's open transaction rolls back its claim with its business row, and a committed one carries its
  * CONSUMED mark, so whatever the redeliveries: exactly one business row per unique id, none missing.
@@ -32,9 +33,10 @@ class JdbcTransactionalCrashTests {
 
 	private static final int UNIQUE_IDS = 240;
 
-	@ParameterizedTest(name = "{0}")
-	@ValueSource(strings = { "mariadb", "postgresql" })
-	void killedConsumersLeaveExactlyOneBusinessRowPerIdNoneMissing(String vendor) throws Exception {
+	@ParameterizedTest(name = "{0} {1}")
+	@CsvSource({ "mariadb, record", "postgresql, record", "mariadb, batch-transactional-method",
+			"postgresql, batch-container-tx" })
+	void killedConsumersLeaveExactlyOneBusinessRowPerIdNoneMissing(String vendor, String style) throws Exception {
 		TestDatabase database = vendor.equals("mariadb") ? TestMariaDb.get() : TestPostgres.get();
 		String run = UUID.randomUUID().toString().substring(0, 8);
 		String topic = "jdbc-crash-" + run;
@@ -60,6 +62,9 @@ class JdbcTransactionalCrashTests {
 			properties.put("spring.kafka.consumer.properties.heartbeat.interval.ms", "1000");
 			properties.put("spring.jmx.enabled", "false");
 			properties.put("test.orders-table", orders);
+			properties.put("test.style", style);
+			// A @Transactional listener method claims before its transaction: a killed one's claims wait out this.
+			properties.put("dedup.kafka.lease", "3s");
 			properties.put("test.handler-millis", "10");
 			properties.put("test.after-commit-millis", "20");
 

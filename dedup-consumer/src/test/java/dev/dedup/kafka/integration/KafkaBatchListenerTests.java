@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -21,6 +22,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.messaging.Message;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.backoff.FixedBackOff;
@@ -28,6 +30,7 @@ import org.springframework.util.backoff.FixedBackOff;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.kafka.listener.Deduplicate;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 import dev.dedup.test.services.TestRedis;
@@ -52,6 +55,9 @@ class KafkaBatchListenerTests {
 			.consumerApp(TOPIC, 2, GROUP, "batch-" + RUN, TestRedis.get().url())
 			.forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("spring.kafka.listener.type", () -> "batch");
+		for (String style : List.of("values", "messages", "records", "skip")) {
+			TestKafka.get().createTopic(TOPIC + "-" + style, 2);
+		}
 		registry.add("dedup.kafka.lease", () -> "2s");
 	}
 
@@ -66,6 +72,9 @@ class KafkaBatchListenerTests {
 
 	@Autowired
 	DedupKafkaStats stats;
+
+	@Autowired
+	SignatureListeners signatures;
 
 	@Test
 	void duplicatesInsideABatchAcrossBatchesAndAcrossPartitionsRunOnce() {
@@ -155,6 +164,36 @@ class KafkaBatchListenerTests {
 		assertThat(this.stats.count(Event.IN_PROGRESS_RETRIED)).isGreaterThan(waits);
 	}
 
+	@Test
+	void everyBatchSignatureSeesEachIdOnce() {
+		for (String style : List.of("values", "messages", "records")) {
+			String x = unique(style + "-x");
+			String y = unique(style + "-y");
+			TestKafka.get().send(TOPIC + "-" + style, List.of(x, y, x, y, x));
+			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+				assertThat(this.signatures.handled(x)).as(style).isEqualTo(1);
+				assertThat(this.signatures.handled(y)).as(style).isEqualTo(1);
+			});
+		}
+		String marker = unique("values-marker");
+		TestKafka.get().send(TOPIC + "-values", List.of(marker));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.signatures.handled(marker) == 1);
+		assertThat(this.signatures.handled.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+	}
+
+	@Test
+	void deduplicateOnABatchListenerSkipsARecordHeldElsewhereUnderOnInProgressSkip() {
+		String held = unique("held");
+		String free = unique("free");
+		assertThat(this.store.claim(this.keys.key(GROUP + "-skip", held), "someone-else", Duration.ofMinutes(1))
+			.outcome()).isEqualTo(ClaimOutcome.ACQUIRED);
+		long skipped = this.stats.count(Event.IN_PROGRESS_SKIPPED);
+		TestKafka.get().send(TOPIC + "-skip", List.of(held, free));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.signatures.handled(free) == 1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.stats.count(Event.IN_PROGRESS_SKIPPED) > skipped);
+		assertThat(this.signatures.handled(held)).isZero();
+	}
+
 	private static String unique(String name) {
 		return name + "-" + UUID.randomUUID().toString().substring(0, 8);
 	}
@@ -198,9 +237,51 @@ class KafkaBatchListenerTests {
 
 	}
 
+	/** The other batch signatures spring-kafka offers, each on its own topic and group. */
+	static class SignatureListeners {
+
+		final Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+
+		@KafkaListener(topics = "${test.topic}-values", groupId = "${test.group}-values")
+		void onValues(List<String> values) {
+			values.forEach(this::count);
+		}
+
+		@KafkaListener(topics = "${test.topic}-messages", groupId = "${test.group}-messages")
+		void onMessages(List<Message<String>> messages) {
+			messages.forEach(message -> count(message.getPayload()));
+		}
+
+		@KafkaListener(topics = "${test.topic}-records", groupId = "${test.group}-records")
+		void onRecords(ConsumerRecords<String, String> records) {
+			records.forEach(record -> count(record.value()));
+		}
+
+		@KafkaListener(topics = "${test.topic}-skip", groupId = "${test.group}-skip")
+		@Deduplicate(onInProgress = Deduplicate.OnInProgress.SKIP)
+		void onSkipping(List<String> values) {
+			values.forEach(this::count);
+		}
+
+		private void count(String payload) {
+			this.handled.computeIfAbsent(payload, p -> new AtomicInteger()).incrementAndGet();
+		}
+
+		int handled(String payload) {
+			AtomicInteger count = this.handled.get(payload);
+			return count == null ? 0 : count.get();
+		}
+
+	}
+
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
 	static class App {
+
+		@Bean
+		SignatureListeners signatureListeners() {
+			return new SignatureListeners();
+		}
 
 		@Bean
 		BatchListener batchListener() {

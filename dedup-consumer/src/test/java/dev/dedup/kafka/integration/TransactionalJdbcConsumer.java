@@ -1,9 +1,13 @@
 package dev.dedup.kafka.integration;
 
+import java.util.List;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.context.annotation.Bean;
@@ -12,15 +16,19 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.dedup.core.store.DedupStore;
 
 /**
- * A consumer app whose listener container runs each record in a JDBC transaction (Boot's
- * DataSourceTransactionManager on the container) and whose listener inserts one business row per message.
- * With {@code dedup.store=jdbc} on the same DataSource the dedup row is written in that transaction too.
+ * A consumer app whose listener inserts one business row per message in a JDBC transaction, in one of three
+ * styles ({@code test.style}): {@code record} (the default: the container runs each record in a transaction
+ * of Boot's DataSourceTransactionManager), {@code batch-container-tx} (a batch listener, each batch in a
+ * container transaction) and {@code batch-transactional-method} (a batch listener that is a
+ * {@code @Transactional} method, no container transaction). With {@code dedup.store=jdbc} on the same
+ * DataSource the dedup marks are written in that transaction too.
  * Run as a child JVM by {@link JdbcTransactionalCrashTests} (and in-JVM by
  * {@link JdbcTransactionalListenerTests}); the app has no dedup code of its own.
  */
@@ -36,16 +44,74 @@ public class TransactionalJdbcConsumer {
 	@Bean
 	ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(
 			ConcurrentKafkaListenerContainerFactoryConfigurer configurer, ConsumerFactory<Object, Object> consumerFactory,
-			PlatformTransactionManager transactionManager) {
+			PlatformTransactionManager transactionManager, @Value("${test.style:record}") String style) {
 		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
 		configurer.configure(factory, consumerFactory);
-		factory.getContainerProperties().setTransactionManager(transactionManager);
+		factory.setBatchListener(style.startsWith("batch"));
+		if (!style.equals("batch-transactional-method")) {
+			factory.getContainerProperties().setTransactionManager(transactionManager);
+		}
 		return factory;
 	}
 
 	@Bean
+	@ConditionalOnProperty(name = "test.style", havingValue = "record", matchIfMissing = true)
 	OrderTable orderTable(JdbcTemplate jdbc, DedupStore store) {
 		return new OrderTable(jdbc, store);
+	}
+
+	@Bean
+	@ConditionalOnExpression("'${test.style:record}'.startsWith('batch')")
+	OrderBatches orderBatches(JdbcTemplate jdbc) {
+		return new OrderBatches(jdbc);
+	}
+
+	/** One row per record of each batch, in one transaction per batch; fails a batch once per flaky id. */
+	static class OrderBatches {
+
+		private final JdbcTemplate jdbc;
+
+		@Value("${test.orders-table}")
+		String table;
+
+		@Value("${test.consumer:main}")
+		String consumer;
+
+		@Value("${test.handler-millis:0}")
+		long handlerMillis;
+
+		@Value("${test.fail-once-prefix:}")
+		String failOncePrefix;
+
+		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+		OrderBatches(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		/** The ids that failed a batch (a method, since the bean is a transactional proxy). */
+		public java.util.Set<String> failed() {
+			return this.failed;
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
+		@Transactional
+		public void onBatch(List<ConsumerRecord<String, String>> records) throws InterruptedException {
+			for (ConsumerRecord<String, String> record : records) {
+				this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
+						this.consumer);
+				if (this.handlerMillis > 0) {
+					Thread.sleep(this.handlerMillis);
+				}
+			}
+			for (ConsumerRecord<String, String> record : records) {
+				if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
+						&& this.failed.add(record.value())) {
+					throw new IllegalStateException("injected failure after the inserts of " + records.size() + " rows");
+				}
+			}
+		}
+
 	}
 
 	static class OrderTable {

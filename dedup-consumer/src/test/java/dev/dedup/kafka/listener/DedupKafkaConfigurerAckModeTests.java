@@ -1,11 +1,13 @@
 package dev.dedup.kafka.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
 
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.Map;
 
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +17,7 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.RecordInterceptor;
 
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StoreFailurePolicy;
@@ -58,9 +61,13 @@ class DedupKafkaConfigurerAckModeTests {
 
 			ConcurrentMessageListenerContainer<String, String> container = factory.createContainer("orders");
 
-			assertThat(container.getRecordInterceptor()).isInstanceOfSatisfying(DedupRecordInterceptor.class,
-					interceptor -> assertThat(interceptor.marksInBackground())
-						.isEqualTo(ackMode == AckMode.BATCH || ackMode == AckMode.MANUAL));
+			boolean commitsAtTheEndOfThePoll = ackMode == AckMode.BATCH || ackMode == AckMode.MANUAL;
+			RecordInterceptor<String, String> interceptor = container.getRecordInterceptor();
+			assertThat(interceptor).isNotNull();
+			// The interceptor tells each consumer thread before its poll (here: the test's thread).
+			interceptor.setupThreadState(mock(Consumer.class));
+			assertThat(configurer.interceptor().dedup().forCurrentThread().marksEachRecord())
+				.isEqualTo(!commitsAtTheEndOfThePoll);
 			assertThat(factory.getBatchInterceptor()).isInstanceOf(DedupBatchInterceptor.class);
 		}
 	}

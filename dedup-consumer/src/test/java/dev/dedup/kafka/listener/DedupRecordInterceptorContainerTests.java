@@ -1,10 +1,5 @@
 package dev.dedup.kafka.listener;
 
-import dev.dedup.kafka.poll.MissingIdPolicy;
-import dev.dedup.kafka.poll.InProgressPolicy;
-import dev.dedup.kafka.poll.ListenerSettingsResolver;
-import dev.dedup.kafka.poll.ListenerDedupSettings;
-import dev.dedup.kafka.poll.DedupKafkaStats;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +52,12 @@ import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.InProgressPolicy;
+import dev.dedup.kafka.poll.ListenerDedupSettings;
+import dev.dedup.kafka.poll.ListenerSettingsResolver;
+import dev.dedup.kafka.poll.MissingIdPolicy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -371,6 +371,9 @@ class DedupRecordInterceptorContainerTests {
 		});
 	}
 
+	/** RECORD: each record is committed on its own, which the scenarios observe. */
+	AckMode ackMode = AckMode.RECORD;
+
 	@SuppressWarnings("unchecked")
 	void start(MessageListener<Object, Object> listener,
 			@Nullable RecordInterceptor<Object, Object> replacement,
@@ -380,7 +383,7 @@ class DedupRecordInterceptorContainerTests {
 		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
 		factory.setConsumerFactory(consumerFactory);
 		factory.getContainerProperties().setGroupId(GROUP);
-		factory.getContainerProperties().setAckMode(AckMode.RECORD);
+		factory.getContainerProperties().setAckMode(this.ackMode);
 		factory.setCommonErrorHandler(new DefaultErrorHandler((record, ex) -> this.recovered.add(record),
 				new FixedBackOff(0, 2)));
 		customizer.accept(factory);

@@ -1,10 +1,5 @@
 package dev.dedup.kafka.listener;
 
-import dev.dedup.kafka.poll.MissingIdPolicy;
-import dev.dedup.kafka.poll.InProgressPolicy;
-import dev.dedup.kafka.poll.ListenerSettingsResolver;
-import dev.dedup.kafka.poll.ListenerDedupSettings;
-import dev.dedup.kafka.poll.DedupKafkaStats;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -35,7 +30,12 @@ import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
+import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
+import dev.dedup.kafka.poll.InProgressPolicy;
+import dev.dedup.kafka.poll.ListenerDedupSettings;
+import dev.dedup.kafka.poll.ListenerSettingsResolver;
+import dev.dedup.kafka.poll.MissingIdPolicy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;

@@ -1,0 +1,115 @@
+package dev.dedup.kafka.integration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.core.ConsumerFactory;
+
+import dev.dedup.kafka.listener.Deduplicate;
+
+/**
+ * A listener is never silently unprotected: one whose container comes from a factory dedup was not installed
+ * on is named in a warning at startup, and a {@code @Deduplicate} one fails startup — batch listeners alike.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class UnprotectedListenerTests {
+
+	@Test
+	void aDeduplicateBatchListenerOnAnUnconfiguredFactoryFailsStartupNamingTheMethod() {
+		assertThatThrownBy(() -> start(DeduplicatedOnOwnFactory.class).close())
+			.hasStackTraceContaining("@Deduplicate")
+			.hasStackTraceContaining(DeduplicatedOnOwnFactory.class.getName() + ".onBatch")
+			.hasStackTraceContaining("DedupKafkaConfigurer.configure");
+	}
+
+	@Test
+	void aPlainListenerOnAnUnconfiguredFactoryIsNamedInAWarning(CapturedOutput output) {
+		try (ConfigurableApplicationContext context = start(PlainOnOwnFactory.class)) {
+			assertThat(output).contains(PlainOnOwnFactory.class.getName() + ".onOrder")
+				.contains("is not deduplicated");
+		}
+	}
+
+	@Test
+	void aListenerOnBootsFactoryIsNotWarnedAbout(CapturedOutput output) {
+		try (ConfigurableApplicationContext context = start(OnBootFactory.class)) {
+			assertThat(output).doesNotContain("is not deduplicated");
+		}
+	}
+
+	private static ConfigurableApplicationContext start(Class<?> app) {
+		String run = UUID.randomUUID().toString().substring(0, 8);
+		Map<String, Object> properties = TestKafka.get().consumerApp("unprotected-" + run, 1, "unprotected-" + run,
+				"unprotected", "unused");
+		properties.remove("spring.data.redis.url");
+		properties.put("dedup.store", "memory");
+		properties.put("spring.jmx.enabled", "false");
+		return new SpringApplicationBuilder(app).properties(properties).run();
+	}
+
+	/** A factory of the user's own, which they forgot to pass to DedupKafkaConfigurer. */
+	static ConcurrentKafkaListenerContainerFactory<Object, Object> ownFactory(ConsumerFactory<Object, Object> consumers,
+			boolean batch) {
+		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
+		factory.setConsumerFactory(consumers);
+		factory.setBatchListener(batch);
+		return factory;
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class DeduplicatedOnOwnFactory {
+
+		@Bean
+		static ConcurrentKafkaListenerContainerFactory<Object, Object> ordersFactory(ConsumerFactory<Object, Object> consumers) {
+			return ownFactory(consumers, true);
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}", containerFactory = "ordersFactory")
+		@Deduplicate
+		void onBatch(List<String> orders) {
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class PlainOnOwnFactory {
+
+		@Bean
+		static ConcurrentKafkaListenerContainerFactory<Object, Object> ordersFactory(ConsumerFactory<Object, Object> consumers) {
+			return ownFactory(consumers, false);
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}", containerFactory = "ordersFactory")
+		void onOrder(String order) {
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class OnBootFactory {
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}", batch = "true")
+		void onBatch(List<String> orders) {
+		}
+
+	}
+
+}
