@@ -29,6 +29,7 @@ import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 import dev.dedup.kafka.poll.DedupPollLoop;
 import dev.dedup.kafka.poll.DedupPollLoop.HandlerFailedException;
+import dev.dedup.kafka.poll.InProgressPolicy;
 import dev.dedup.redis.RedisDedupStore;
 import dev.dedup.test.services.TestRedis;
 
@@ -112,6 +113,22 @@ class DedupPollLoopTests {
 		try (DedupPollLoop dedup = loop(); KafkaConsumer<String, String> consumer = consumer()) {
 			pollUntil(consumer, dedup, () -> count("held") == 1 && count("free") == 1, record -> count(record));
 			assertThat(dedup.stats().count(Event.IN_PROGRESS_RETRIED)).isPositive();
+		}
+	}
+
+	@Test
+	void underOnInProgressSkipARecordHeldElsewhereIsSkippedAndCommitted() {
+		DedupKeys keys = new DedupKeys("dedup", this.store.maxKeyLength());
+		String held = "held-" + this.run;
+		assertThat(this.store.claim(keys.key(this.group, held), "someone-else", Duration.ofMinutes(1)).outcome())
+			.isEqualTo(ClaimOutcome.ACQUIRED);
+		TestKafka.get().send(this.topic, List.of(held, "free-" + this.run));
+		try (DedupPollLoop dedup = DedupPollLoop.builder(this.store, this.group)
+			.onInProgress(InProgressPolicy.SKIP)
+			.build(); KafkaConsumer<String, String> consumer = consumer()) {
+			pollUntil(consumer, dedup, () -> count("free") == 1 && dedup.stats().count(Event.IN_PROGRESS_SKIPPED) == 1,
+					record -> count(record));
+			assertThat(count("held")).isZero();
 		}
 	}
 

@@ -27,7 +27,8 @@ import dev.dedup.core.store.DedupStore;
  * styles ({@code test.style}): {@code record} (the default: the container runs each record in a transaction
  * of Boot's DataSourceTransactionManager), {@code batch-container-tx} (a batch listener, each batch in a
  * container transaction) and {@code batch-transactional-method} (a batch listener that is a
- * {@code @Transactional} method, no container transaction). With {@code dedup.store=jdbc} on the same
+ * {@code @Transactional} method, no container transaction), and {@code record-transactional-method} (a
+ * record listener that is a {@code @Transactional} method). With {@code dedup.store=jdbc} on the same
  * DataSource the dedup marks are written in that transaction too.
  * Run as a child JVM by {@link JdbcTransactionalCrashTests} (and in-JVM by
  * {@link JdbcTransactionalListenerTests}); the app has no dedup code of its own.
@@ -48,7 +49,7 @@ public class TransactionalJdbcConsumer {
 		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
 		configurer.configure(factory, consumerFactory);
 		factory.setBatchListener(style.startsWith("batch"));
-		if (!style.equals("batch-transactional-method")) {
+		if (!style.endsWith("transactional-method")) {
 			factory.getContainerProperties().setTransactionManager(transactionManager);
 		}
 		return factory;
@@ -64,6 +65,49 @@ public class TransactionalJdbcConsumer {
 	@ConditionalOnExpression("'${test.style:record}'.startsWith('batch')")
 	OrderBatches orderBatches(JdbcTemplate jdbc) {
 		return new OrderBatches(jdbc);
+	}
+
+	@Bean
+	@ConditionalOnProperty(name = "test.style", havingValue = "record-transactional-method")
+	OrderRecords orderRecords(JdbcTemplate jdbc) {
+		return new OrderRecords(jdbc);
+	}
+
+	/** A record listener that is a {@code @Transactional} method; fails once per flaky id after its insert. */
+	static class OrderRecords {
+
+		private final JdbcTemplate jdbc;
+
+		@Value("${test.orders-table}")
+		String table;
+
+		@Value("${test.consumer:main}")
+		String consumer;
+
+		@Value("${test.fail-once-prefix:}")
+		String failOncePrefix;
+
+		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+		OrderRecords(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		public java.util.Set<String> failed() {
+			return this.failed;
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
+		@Transactional
+		public void onRecord(ConsumerRecord<String, String> record) {
+			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
+					this.consumer);
+			if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
+					&& this.failed.add(record.value())) {
+				throw new IllegalStateException("injected failure after the insert of " + record.value());
+			}
+		}
+
 	}
 
 	/** One row per record of each batch, in one transaction per batch; fails a batch once per flaky id. */

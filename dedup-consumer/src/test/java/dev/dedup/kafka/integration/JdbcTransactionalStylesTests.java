@@ -22,16 +22,16 @@ import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 import dev.dedup.test.services.TestMariaDb;
 
 /**
- * Transactional mode for a batch listener, on MariaDB, in both ways a batch gets a JDBC transaction: the
- * container runs each batch in one (the claims and all the marks are written in it), or the listener is a
- * {@code @Transactional} method (the claims are made before it, the marks in its transaction just before it
- * commits). A batch that fails after its inserts rolls back the inserts and the marks together, so the
+ * Transactional mode on MariaDB for the listener styles {@link JdbcTransactionalListenerTests} does not run:
+ * a batch listener whose container runs each batch in a JDBC transaction (the claims and all the marks are
+ * written in it), and batch and record listeners that are {@code @Transactional} methods (the claims are
+ * made before them, the marks in their transaction just before it commits). A batch (or record) that fails after its inserts rolls back the inserts and the marks together, so the
  * redelivery processes it again and exactly one row per id remains; copies of processed ids write nothing.
  */
-class JdbcTransactionalBatchListenerTests {
+class JdbcTransactionalStylesTests {
 
 	@ParameterizedTest(name = "{0}")
-	@ValueSource(strings = { "batch-container-tx", "batch-transactional-method" })
+	@ValueSource(strings = { "batch-container-tx", "batch-transactional-method", "record-transactional-method" })
 	void aBatchsRowsAndItsMarksCommitAndRollBackTogether(String style) {
 		String run = UUID.randomUUID().toString().substring(0, 8);
 		String topic = "jdbc-tx-batch-" + run;
@@ -62,8 +62,10 @@ class JdbcTransactionalBatchListenerTests {
 						assertThat(rows(jdbc, orders, id)).as(id).isEqualTo(1);
 					}
 				});
-				assertThat(context.getBean(TransactionalJdbcConsumer.OrderBatches.class).failed())
-					.as("the flaky id failed its first batch").isNotEmpty();
+				java.util.Set<String> failed = style.startsWith("batch")
+						? context.getBean(TransactionalJdbcConsumer.OrderBatches.class).failed()
+						: context.getBean(TransactionalJdbcConsumer.OrderRecords.class).failed();
+				assertThat(failed).as("the flaky id failed its first attempt").isNotEmpty();
 				assertThat(stats.count(Event.RELEASED)).as("the failed batch's claims were given up").isPositive();
 				TestKafka.get().send(topic, List.of("a-" + run, "marker-" + run));
 				await().atMost(Duration.ofSeconds(30)).until(() -> rows(jdbc, orders, "marker-" + run) == 1);
