@@ -45,7 +45,8 @@ import dev.dedup.kafka.poll.DedupKafkaStats;
  * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code variants} (a
  * comma-separated list of labels; default all, and {@code raw} always runs), {@code work} ({@code none}: the
  * listener only counts; {@code db-row}: it also inserts one row per record into MariaDB, in auto-commit,
- * as a listener with a business write would).
+ * as a listener with a business write would), {@code listener} ({@code record}, or {@code batch}: a
+ * {@code List<String>} batch listener on the same factory).
  */
 public final class KafkaThroughputBenchmark {
 
@@ -231,6 +232,7 @@ public final class KafkaThroughputBenchmark {
 		properties.put("bench.group", group);
 		properties.put("bench.records", records);
 		properties.put("bench.work", work());
+		properties.put("bench.listener", stringOption("listener", "record"));
 		properties.put("spring.main.banner-mode", "off");
 		properties.put("spring.jmx.enabled", "false");
 
@@ -293,7 +295,7 @@ public final class KafkaThroughputBenchmark {
 		out.printf("%,d records, %d partitions, concurrency %d, %d rounds (+1 warm-up of %,d records), "
 				+ "%d CPUs, Java %s%n", records, PARTITIONS, CONCURRENCY, rounds, warmupRecords,
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-		out.printf("listener work per record: %s%n", work());
+		out.printf("%s listener, work per record: %s%n", stringOption("listener", "record"), work());
 		out.printf("dedup classes from %s%n%n", EngineBenchmark.dedupLocation());
 		out.println("| variant | median records/s | ÷ raw | median first record after (ms) "
 				+ "| median records/s, first → last record | ÷ raw | rounds (records/s) |");

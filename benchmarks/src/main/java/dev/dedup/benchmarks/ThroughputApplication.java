@@ -1,5 +1,6 @@
 package dev.dedup.benchmarks;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,19 +9,64 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 
 /**
- * The application under test: Boot's auto-configuration, Boot's default container factory and one record
- * listener that counts, and with {@code bench.work=db-row} also inserts one row per record into the
- * DataSource's database. No component scan, so nothing else in this package becomes a bean.
+ * The application under test: Boot's auto-configuration, Boot's default container factory and one listener
+ * that counts — a record listener, or a batch listener with {@code bench.listener=batch} — and with
+ * {@code bench.work=db-row} also inserts one row per record into the DataSource's database. No component
+ * scan, so nothing else in this package becomes a bean.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
 @Import(ThroughputApplication.CountingListener.class)
 class ThroughputApplication {
+
+	@Bean
+	@ConditionalOnProperty(name = "bench.listener", havingValue = "record", matchIfMissing = true)
+	RecordListener recordListener(CountingListener counting) {
+		return new RecordListener(counting);
+	}
+
+	@Bean
+	@ConditionalOnProperty(name = "bench.listener", havingValue = "batch")
+	BatchListener batchListener(CountingListener counting) {
+		return new BatchListener(counting);
+	}
+
+	static class RecordListener {
+
+		private final CountingListener counting;
+
+		RecordListener(CountingListener counting) {
+			this.counting = counting;
+		}
+
+		@KafkaListener(topics = "${bench.topic}", groupId = "${bench.group}")
+		void onRecord(String payload) {
+			this.counting.onRecord(payload);
+		}
+
+	}
+
+	static class BatchListener {
+
+		private final CountingListener counting;
+
+		BatchListener(CountingListener counting) {
+			this.counting = counting;
+		}
+
+		@KafkaListener(topics = "${bench.topic}", groupId = "${bench.group}", batch = "true")
+		void onBatch(List<String> payloads) {
+			payloads.forEach(this.counting::onRecord);
+		}
+
+	}
 
 	/** Counts records and opens a latch at the expected count; the time of the first record is kept too. */
 	static class CountingListener {
@@ -47,7 +93,6 @@ class ThroughputApplication {
 			}
 		}
 
-		@KafkaListener(topics = "${bench.topic}", groupId = "${bench.group}")
 		void onRecord(String payload) {
 			if (this.businessWrites != null) {
 				this.businessWrites.update("INSERT INTO bench_business_row (payload) VALUES (?)", payload);
