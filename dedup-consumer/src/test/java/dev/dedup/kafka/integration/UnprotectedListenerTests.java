@@ -20,11 +20,13 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 
+import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.listener.Deduplicate;
 
 /**
  * A listener is never silently unprotected: one whose container comes from a factory dedup was not installed
- * on is named in a warning at startup, and a {@code @Deduplicate} one fails startup — batch listeners alike.
+ * on is named in a warning at startup, and a {@code @Deduplicate} one fails startup — batch listeners alike;
+ * a batch factory passed to {@code DedupKafkaConfigurer.configure} is protected.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class UnprotectedListenerTests {
@@ -48,6 +50,19 @@ class UnprotectedListenerTests {
 	@Test
 	void aListenerOnBootsFactoryIsNotWarnedAbout(CapturedOutput output) {
 		try (ConfigurableApplicationContext context = start(OnBootFactory.class)) {
+			assertThat(output).doesNotContain("is not deduplicated");
+		}
+	}
+
+	@Test
+	void aBatchFactoryPassedToTheConfigurerIsProtected(CapturedOutput output) {
+		try (ConfigurableApplicationContext context = start(BatchOnConfiguredFactory.class)) {
+			String run = context.getEnvironment().getProperty("test.topic");
+			TestKafka.get().send(run, List.of("x-" + run, "x-" + run, "y-" + run));
+			BatchOnConfiguredFactory app = context.getBean(BatchOnConfiguredFactory.class);
+			org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+				.until(() -> app.seen.contains("y-" + run));
+			assertThat(app.seen).containsExactlyInAnyOrder("x-" + run, "y-" + run);
 			assertThat(output).doesNotContain("is not deduplicated");
 		}
 	}
@@ -98,6 +113,27 @@ class UnprotectedListenerTests {
 
 		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}", containerFactory = "ordersFactory")
 		void onOrder(String order) {
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class BatchOnConfiguredFactory {
+
+		final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+		@Bean
+		static ConcurrentKafkaListenerContainerFactory<Object, Object> ordersFactory(ConsumerFactory<Object, Object> consumers,
+				DedupKafkaConfigurer dedup) {
+			ConcurrentKafkaListenerContainerFactory<Object, Object> factory = ownFactory(consumers, true);
+			dedup.configure(factory);
+			return factory;
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}", containerFactory = "ordersFactory")
+		void onBatch(List<String> orders) {
+			this.seen.addAll(orders);
 		}
 
 	}
