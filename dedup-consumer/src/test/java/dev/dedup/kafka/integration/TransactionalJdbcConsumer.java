@@ -73,45 +73,8 @@ public class TransactionalJdbcConsumer {
 		return new OrderRecords(jdbc);
 	}
 
-	/** A record listener that is a {@code @Transactional} method; fails once per flaky id after its insert. */
-	static class OrderRecords {
-
-		private final JdbcTemplate jdbc;
-
-		@Value("${test.orders-table}")
-		String table;
-
-		@Value("${test.consumer:main}")
-		String consumer;
-
-		@Value("${test.fail-once-prefix:}")
-		String failOncePrefix;
-
-		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-		OrderRecords(JdbcTemplate jdbc) {
-			this.jdbc = jdbc;
-		}
-
-		public java.util.Set<String> failed() {
-			return this.failed;
-		}
-
-		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
-		@Transactional
-		public void onRecord(ConsumerRecord<String, String> record) {
-			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
-					this.consumer);
-			if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
-					&& this.failed.add(record.value())) {
-				throw new IllegalStateException("injected failure after the insert of " + record.value());
-			}
-		}
-
-	}
-
-	/** One row per record of each batch, in one transaction per batch; fails a batch once per flaky id. */
-	static class OrderBatches {
+	/** Writes one business row per message; a flaky id fails its first attempt once per JVM. */
+	abstract static class OrderWriter {
 
 		private final JdbcTemplate jdbc;
 
@@ -129,31 +92,62 @@ public class TransactionalJdbcConsumer {
 
 		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-		OrderBatches(JdbcTemplate jdbc) {
+		OrderWriter(JdbcTemplate jdbc) {
 			this.jdbc = jdbc;
 		}
 
-		/** The ids that failed a batch (a method, since the bean is a transactional proxy). */
+		/** The ids that failed an attempt (a method, since the bean is a transactional proxy). */
 		public java.util.Set<String> failed() {
 			return this.failed;
+		}
+
+		void insert(ConsumerRecord<String, String> record) throws InterruptedException {
+			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
+					this.consumer);
+			if (this.handlerMillis > 0) {
+				Thread.sleep(this.handlerMillis);
+			}
+		}
+
+		void failOnceIfFlaky(ConsumerRecord<String, String> record) {
+			if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
+					&& this.failed.add(record.value())) {
+				throw new IllegalStateException("injected failure after the insert of " + record.value());
+			}
+		}
+
+	}
+
+	/** A record listener that is a {@code @Transactional} method. */
+	static class OrderRecords extends OrderWriter {
+
+		OrderRecords(JdbcTemplate jdbc) {
+			super(jdbc);
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
+		@Transactional
+		public void onRecord(ConsumerRecord<String, String> record) throws InterruptedException {
+			insert(record);
+			failOnceIfFlaky(record);
+		}
+
+	}
+
+	/** A batch listener, one transaction per batch (its own as a {@code @Transactional} method, or the container's). */
+	static class OrderBatches extends OrderWriter {
+
+		OrderBatches(JdbcTemplate jdbc) {
+			super(jdbc);
 		}
 
 		@KafkaListener(topics = "${test.topic}", groupId = "${test.group}")
 		@Transactional
 		public void onBatch(List<ConsumerRecord<String, String>> records) throws InterruptedException {
 			for (ConsumerRecord<String, String> record : records) {
-				this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
-						this.consumer);
-				if (this.handlerMillis > 0) {
-					Thread.sleep(this.handlerMillis);
-				}
+				insert(record);
 			}
-			for (ConsumerRecord<String, String> record : records) {
-				if (!this.failOncePrefix.isEmpty() && record.value().startsWith(this.failOncePrefix)
-						&& this.failed.add(record.value())) {
-					throw new IllegalStateException("injected failure after the inserts of " + records.size() + " rows");
-				}
-			}
+			records.forEach(this::failOnceIfFlaky);
 		}
 
 	}
