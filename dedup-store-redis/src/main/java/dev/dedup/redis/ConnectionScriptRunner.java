@@ -6,6 +6,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.RedisClusterConnection;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisScriptingCommands;
@@ -19,6 +20,8 @@ import org.springframework.data.redis.connection.ReturnType;
 final class ConnectionScriptRunner implements ScriptRunner {
 
 	private final RedisConnectionFactory factory;
+
+	private volatile @Nullable Boolean cluster;
 
 	ConnectionScriptRunner(RedisConnectionFactory factory) {
 		this.factory = factory;
@@ -34,7 +37,7 @@ final class ConnectionScriptRunner implements ScriptRunner {
 			}
 			connection.openPipeline();
 			for (ScriptCall call : calls) {
-				connection.scriptingCommands().eval(call.script().body(), returnType(call), 1, call.keysAndArgs());
+				connection.scriptingCommands().eval(call.script().body(), returnType(call), call.keys().length, call.keysAndArgs());
 			}
 			return new ArrayList<>(connection.closePipeline());
 		}
@@ -45,14 +48,29 @@ final class ConnectionScriptRunner implements ScriptRunner {
 
 	private static @Nullable Object runAlone(RedisScriptingCommands scripting, ScriptCall call) {
 		try {
-			return scripting.evalSha(call.script().sha1(), returnType(call), 1, call.keysAndArgs());
+			return scripting.evalSha(call.script().sha1(), returnType(call), call.keys().length, call.keysAndArgs());
 		}
 		catch (DataAccessException ex) {
 			if (!ScriptRunner.isNoScript(ex)) {
 				throw ex;
 			}
-			return scripting.eval(call.script().body(), returnType(call), 1, call.keysAndArgs());
+			return scripting.eval(call.script().body(), returnType(call), call.keys().length, call.keysAndArgs());
 		}
+	}
+
+	@Override
+	public boolean isCluster() {
+		Boolean known = this.cluster;
+		if (known == null) {
+			try (RedisConnection connection = this.factory.getConnection()) {
+				known = connection instanceof RedisClusterConnection;
+			}
+			catch (DataAccessException ex) {
+				throw ScriptRunner.failure("connect", ex);
+			}
+			this.cluster = known;
+		}
+		return known;
 	}
 
 	private static ReturnType returnType(ScriptCall call) {

@@ -59,16 +59,25 @@ final class LettuceScriptRunner implements ScriptRunner {
 			return run(action, calls, current);
 		}
 		try (RedisConnection connection = this.factory.getConnection()) {
-			RedisClusterAsyncCommands<byte[], byte[]> redis = nativeCommands(connection);
-			// A factory that validates its shared connection on every use keeps doing so.
-			if (this.factory.getShareNativeConnection() && !this.factory.getValidateConnection()) {
-				this.shared = redis;
-			}
-			return run(action, calls, redis);
+			return run(action, calls, remember(nativeCommands(connection)));
 		}
 		catch (DataAccessException ex) {
 			throw ScriptRunner.failure(action, ex);
 		}
+	}
+
+	/** Whether the factory's connection is a cluster one (Lettuce's cluster commands route by key). */
+	@Override
+	public boolean isCluster() {
+		return this.factory.isClusterAware();
+	}
+
+	/** A factory that validates its shared connection on every use keeps doing so. */
+	private RedisClusterAsyncCommands<byte[], byte[]> remember(RedisClusterAsyncCommands<byte[], byte[]> redis) {
+		if (this.factory.getShareNativeConnection() && !this.factory.getValidateConnection()) {
+			this.shared = redis;
+		}
+		return redis;
 	}
 
 	@Override
@@ -79,7 +88,7 @@ final class LettuceScriptRunner implements ScriptRunner {
 		}
 		// EVAL, not EVALSHA: a server that restarted meanwhile has no scripts cached, and no one reads a NOSCRIPT.
 		for (ScriptCall call : calls) {
-			current.eval(call.script().body(), outputType(call), new byte[][] { call.key() }, call.args());
+			current.eval(call.script().body(), outputType(call), call.keys(), call.args());
 		}
 	}
 
@@ -94,7 +103,7 @@ final class LettuceScriptRunner implements ScriptRunner {
 		List<RedisFuture<Object>> replies = new ArrayList<>(calls.size());
 		try {
 			for (ScriptCall call : calls) {
-				replies.add(redis.evalsha(call.script().sha1(), outputType(call), new byte[][] { call.key() },
+				replies.add(redis.evalsha(call.script().sha1(), outputType(call), call.keys(),
 						call.args()));
 			}
 			@Nullable Object[] results = new Object[calls.size()];
@@ -116,7 +125,7 @@ final class LettuceScriptRunner implements ScriptRunner {
 				replies = retried;
 				for (int i : unknownScript) {
 					ScriptCall call = calls.get(i);
-					retried.add(redis.eval(call.script().body(), outputType(call), new byte[][] { call.key() },
+					retried.add(redis.eval(call.script().body(), outputType(call), call.keys(),
 							call.args()));
 				}
 				for (int j = 0; j < retried.size(); j++) {

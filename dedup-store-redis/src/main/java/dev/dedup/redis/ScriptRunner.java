@@ -26,6 +26,9 @@ interface ScriptRunner {
 	default void sendWithoutReply(List<ScriptCall> calls) {
 	}
 
+	/** Whether the connection is to a Redis Cluster, where the keys of one script must share a hash slot. */
+	boolean isCluster();
+
 	/** Whether a failure from {@link #run} was the deadline passing, so the calls may still run later. */
 	static boolean isTimeout(DedupStoreException failure) {
 		return failure.getCause() instanceof java.util.concurrent.TimeoutException;

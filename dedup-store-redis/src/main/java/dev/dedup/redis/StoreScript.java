@@ -15,9 +15,9 @@ enum StoreScript {
 
 	CLAIM("claim.lua", true),
 
-	COMPLETE("complete.lua", false),
+	COMPLETE("complete.lua", true),
 
-	RELEASE("release.lua", false),
+	RELEASE("release.lua", true),
 
 	RENEW("renew.lua", false),
 
@@ -43,7 +43,7 @@ enum StoreScript {
 		return this.sha1;
 	}
 
-	/** True if the script answers an array (claim, inspect), false if an integer. */
+	/** True if the script answers an array (one reply per key, or inspect's fields), false if an integer. */
 	boolean multiReply() {
 		return this.multiReply;
 	}

@@ -1,25 +1,53 @@
--- claim: an absent (or expired) entry becomes CONSUMING under the owner for the lease.
--- The entry is a hash: s = state (C consuming, D consumed), o = owner, r = result bytes.
--- KEYS[1] entry; ARGV[1] owner; ARGV[2] lease in ms.
--- Returns {0} acquired, {1} or {1, result} duplicate, {2, remaining lease in ms} in progress,
--- {3, what was found} when the key holds something dedup did not write (left untouched).
-local ok, state = pcall(redis.call, 'HGET', KEYS[1], 's')
-if not ok then
-	return {3, 'a ' .. redis.call('TYPE', KEYS[1])['ok']}
-end
-if not state then
-	redis.call('HSET', KEYS[1], 's', 'C', 'o', ARGV[1])
-	redis.call('PEXPIRE', KEYS[1], ARGV[2])
-	return {0}
-end
-if state == 'D' then
-	local result = redis.call('HGET', KEYS[1], 'r')
-	if result then
-		return {1, result}
+-- claim: each absent (or expired) entry becomes CONSUMING under the owner for the lease.
+-- An entry is a string: NUL, then C and the owner (consuming), D (consumed) or R and the result bytes
+-- (consumed with a result); its expiry is the lease or the retention. Entries of dedup 0.1 (hashes:
+-- s = state, r = result) are still read here, so an upgrade skips what they recorded.
+-- KEYS the entries: one, or a whole poll's (on a cluster, all in one hash slot); ARGV[1] owner;
+-- ARGV[2] lease in ms. One script for many keys, and as few commands per key as the steps allow: the
+-- server's cost is per script call and per command, far more than the work inside.
+-- Returns two values per key, in order: 0, nil acquired; 1, nil or the result duplicate; 2, the remaining
+-- lease in ms in progress; 3, what was found when the key holds something dedup did not write (left
+-- untouched).
+local function legacy(key)
+	local found = redis.call('TYPE', key)['ok']
+	if found ~= 'hash' then
+		return {3, 'a ' .. found}
 	end
-	return {1}
+	local entry = redis.call('HMGET', key, 's', 'r')
+	if entry[1] == 'D' then
+		if entry[2] then
+			return {1, entry[2]}
+		end
+		return {1, false}
+	end
+	if entry[1] == 'C' then
+		return {2, redis.call('PTTL', key)}
+	end
+	return {3, 'a hash with state ' .. tostring(entry[1])}
 end
-if state == 'C' then
-	return {2, redis.call('PTTL', KEYS[1])}
+
+local claimed = '\0C' .. ARGV[1]
+-- Flat pairs, not a table per key, and redis.pcall rather than pcall: each costs the server per key.
+local replies = {}
+for i, key in ipairs(KEYS) do
+	local value = redis.pcall('GET', key)
+	local code, detail = 3, 'a string'
+	if not value then
+		redis.call('SET', key, claimed, 'PX', ARGV[2])
+		code, detail = 0, false
+	elseif type(value) == 'table' then
+		code, detail = unpack(legacy(key))
+	else
+		local state = string.sub(value, 1, 2)
+		if state == '\0D' then
+			code, detail = 1, false
+		elseif state == '\0R' then
+			code, detail = 1, string.sub(value, 3)
+		elseif state == '\0C' then
+			code, detail = 2, redis.call('PTTL', key)
+		end
+	end
+	replies[2 * i - 1] = code
+	replies[2 * i] = detail
 end
-return {3, 'a hash with state ' .. state}
+return replies

@@ -1,15 +1,18 @@
--- complete: CONSUMING under the owner becomes CONSUMED for the retention, with the result if given.
--- KEYS[1] entry; ARGV[1] owner; ARGV[2] retention in ms; ARGV[3] result bytes, absent when none.
--- Returns 1, or 0 if the entry is not CONSUMING under this owner (absent, expired, taken over, consumed).
-local entry = redis.call('HMGET', KEYS[1], 's', 'o')
-if entry[1] ~= 'C' or entry[2] ~= ARGV[1] then
-	return 0
+-- complete: each entry CONSUMING under the owner becomes CONSUMED for the retention, with the result if given.
+-- KEYS the entries (on a cluster, all in one hash slot); ARGV[1] owner; ARGV[2] retention in ms;
+-- ARGV[3] result bytes, absent when none (given with one key only). Layout: see claim.lua.
+-- Returns one reply per key, in order: 1, or 0 if the entry is not CONSUMING under this owner (absent,
+-- expired, taken over, consumed, or not a dedup entry).
+local claimed = '\0C' .. ARGV[1]
+local consumed = ARGV[3] and ('\0R' .. ARGV[3]) or '\0D'
+local replies = {}
+for i, key in ipairs(KEYS) do
+	local value = redis.pcall('GET', key)
+	if value == claimed then
+		redis.call('SET', key, consumed, 'PX', ARGV[2])
+		replies[i] = 1
+	else
+		replies[i] = 0
+	end
 end
-if ARGV[3] then
-	redis.call('HSET', KEYS[1], 's', 'D', 'r', ARGV[3])
-else
-	redis.call('HSET', KEYS[1], 's', 'D')
-end
-redis.call('HDEL', KEYS[1], 'o')
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return replies

@@ -1,9 +1,15 @@
--- release: CONSUMING under the owner is deleted, so a redelivery can claim it at once.
--- KEYS[1] entry; ARGV[1] owner.
--- Returns 1, or 0 if the entry is not CONSUMING under this owner.
-local entry = redis.call('HMGET', KEYS[1], 's', 'o')
-if entry[1] ~= 'C' or entry[2] ~= ARGV[1] then
-	return 0
+-- release: each entry CONSUMING under the owner is deleted, so a redelivery can claim it at once.
+-- KEYS the entries (on a cluster, all in one hash slot); ARGV[1] owner. Layout: see claim.lua.
+-- Returns one reply per key, in order: 1, or 0 if the entry is not CONSUMING under this owner.
+local claimed = '\0C' .. ARGV[1]
+local replies = {}
+for i, key in ipairs(KEYS) do
+	local value = redis.pcall('GET', key)
+	if value == claimed then
+		redis.call('DEL', key)
+		replies[i] = 1
+	else
+		replies[i] = 0
+	end
 end
-redis.call('DEL', KEYS[1])
-return 1
+return replies

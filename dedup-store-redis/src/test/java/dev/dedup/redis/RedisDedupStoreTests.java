@@ -45,16 +45,42 @@ class RedisDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	@Test
-	void entryIsOneHashUnderTheKeyItselfWithStateOwnerAndTtl() {
+	void entryIsOneStringUnderTheKeyItselfWithStateOwnerOrResultAndTtl() {
 		String key = key("layout");
 		StringRedisTemplate redis = new StringRedisTemplate(factory);
 		store.claim(key, "owner-a", Duration.ofSeconds(30));
-		assertThat(redis.<String, String>opsForHash().entries(key)).isEqualTo(Map.of("s", "C", "o", "owner-a"));
+		assertThat(redis.opsForValue().get(key)).isEqualTo("\0Cowner-a");
 		assertThat(redis.getExpire(key)).isBetween(1L, 30L);
 
 		store.complete(key, "owner-a", Duration.ofMinutes(5), "done".getBytes(StandardCharsets.UTF_8));
-		assertThat(redis.<String, String>opsForHash().entries(key)).isEqualTo(Map.of("s", "D", "r", "done"));
+		assertThat(redis.opsForValue().get(key)).isEqualTo("\0Rdone");
 		assertThat(redis.getExpire(key)).isBetween(31L, 300L);
+
+		String plain = key("layout-plain");
+		store.claim(plain, "owner-a", Duration.ofSeconds(30));
+		store.complete(plain, "owner-a", Duration.ofMinutes(5), null);
+		assertThat(redis.opsForValue().get(plain)).isEqualTo("\0D");
+	}
+
+	/** Entries written by dedup 0.1 (one hash per key) are read after an upgrade: nothing runs twice. */
+	@Test
+	void entriesOfTheEarlierHashLayoutAreStillRead() {
+		StringRedisTemplate redis = new StringRedisTemplate(factory);
+		String consumed = key("legacy-consumed");
+		redis.opsForHash().putAll(consumed, Map.of("s", "D", "r", "done"));
+		redis.expire(consumed, Duration.ofMinutes(5));
+		String consuming = key("legacy-consuming");
+		redis.opsForHash().putAll(consuming, Map.of("s", "C", "o", "old-owner"));
+		redis.expire(consuming, Duration.ofSeconds(30));
+
+		List<ClaimResult> claims = store.claimAll(List.of(consumed, consuming), "owner-a", Duration.ofSeconds(30));
+
+		assertThat(claims.get(0).outcome()).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claims.get(0).result()).asString(StandardCharsets.UTF_8).isEqualTo("done");
+		assertThat(claims.get(1).outcome()).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claims.get(1).remainingLease()).isPositive();
+		assertThat(store.inspect(consumed)).hasValueSatisfying(entry -> assertThat(entry.result()).isNotNull());
+		assertThat(store.inspect(consuming)).hasValueSatisfying(entry -> assertThat(entry.owner()).isEqualTo("old-owner"));
 	}
 
 	@Test
