@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,8 @@ public final class PrivateRedisServer implements AutoCloseable {
 
 	private int port;
 
+	private final List<String> extraArguments;
+
 	private @Nullable Process process;
 
 	private final Thread reaper = new Thread(this::killQuietly, "private-redis-reaper");
@@ -59,6 +62,15 @@ public final class PrivateRedisServer implements AutoCloseable {
 	 * @throws AssertionError if {@code redis-server} is not installed or does not start
 	 */
 	public PrivateRedisServer() {
+		this(List.of());
+	}
+
+	/**
+	 * As {@link #PrivateRedisServer()}, with more {@code redis-server} arguments (e.g. {@code --cluster-enabled
+	 * yes}); relative file names in them resolve in the server's own directory.
+	 */
+	public PrivateRedisServer(List<String> extraArguments) {
+		this.extraArguments = List.copyOf(extraArguments);
 		this.executable = findExecutable();
 		this.directory = createDirectory();
 		Runtime.getRuntime().addShutdownHook(this.reaper);
@@ -105,9 +117,11 @@ public final class PrivateRedisServer implements AutoCloseable {
 			return;
 		}
 		Path log = this.directory.resolve("redis.log");
-		ProcessBuilder builder = new ProcessBuilder(this.executable.toString(), "--port", String.valueOf(this.port),
+		List<String> command = new ArrayList<>(List.of(this.executable.toString(), "--port", String.valueOf(this.port),
 				"--bind", host(), "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--dir",
-				this.directory.toString())
+				this.directory.toString()));
+		command.addAll(this.extraArguments);
+		ProcessBuilder builder = new ProcessBuilder(command).directory(this.directory.toFile())
 			.redirectErrorStream(true)
 			.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
 		Process started;
