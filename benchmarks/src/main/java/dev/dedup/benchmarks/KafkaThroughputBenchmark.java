@@ -69,7 +69,19 @@ public final class KafkaThroughputBenchmark {
 		REDIS_PER_RECORD("dedup-redis-per-record", Map.of("dedup.store", "redis", "dedup.kafka.batch-polls", "false")),
 
 		MARIADB_PER_RECORD("dedup-mariadb-per-record",
-				Map.of("dedup.store", "jdbc", "dedup.kafka.batch-polls", "false"));
+				Map.of("dedup.store", "jdbc", "dedup.kafka.batch-polls", "false")),
+
+		/** No dedup; the listener does what most teams copy: a blocking SET NX, then a SET, per record. */
+		NAIVE_REDIS("naive-redis", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
+				"bench.hand-written", "naive")),
+
+		/**
+		 * No dedup; a batch listener makes the two writes the semantics need (SET NX PX, then SET PX) for its
+		 * whole batch in one script call each, with no reads, no fencing and no bookkeeping: the floor a Redis
+		 * store can reach on this machine. Batch listeners only.
+		 */
+		FLOOR_REDIS("floor-redis", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
+				"bench.hand-written", "floor"));
 
 		final String label;
 
@@ -168,8 +180,12 @@ public final class KafkaThroughputBenchmark {
 
 	private List<Variant> variants() {
 		String chosen = stringOption("variants", "");
+		boolean batch = stringOption("listener", "record").equals("batch");
 		if (chosen.isBlank()) {
-			return List.of(Variant.values());
+			return Arrays.stream(Variant.values()).filter(variant -> batch || variant != Variant.FLOOR_REDIS).toList();
+		}
+		if (!batch && chosen.contains(Variant.FLOOR_REDIS.label)) {
+			throw new IllegalArgumentException(Variant.FLOOR_REDIS.label + " needs listener=batch");
 		}
 		List<String> labels = Arrays.stream(chosen.split(",")).map(String::trim).toList();
 		List<Variant> variants = Arrays.stream(Variant.values())
@@ -263,7 +279,7 @@ public final class KafkaThroughputBenchmark {
 		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
-			case RAW -> !dedup;
+			case RAW, NAIVE_REDIS, FLOOR_REDIS -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS -> batches && store.equals("RedisDedupStore");
 			case MARIADB -> batches && store.equals("JdbcDedupStore");
@@ -278,7 +294,7 @@ public final class KafkaThroughputBenchmark {
 
 	/** Every record must have been claimed (fresh group, unique ids): otherwise dedup skipped work. */
 	private static void checkAcquired(Variant variant, ConfigurableApplicationContext context, long records) {
-		if (variant == Variant.RAW) {
+		if (variant == Variant.RAW || variant == Variant.NAIVE_REDIS || variant == Variant.FLOOR_REDIS) {
 			return;
 		}
 		long acquired = context.getBean(DedupKafkaStats.class).count(DedupKafkaStats.Event.ACQUIRED);
