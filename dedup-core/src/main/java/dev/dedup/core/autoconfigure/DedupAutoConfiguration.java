@@ -10,6 +10,7 @@ import org.springframework.context.annotation.Bean;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
+import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 
@@ -54,9 +55,9 @@ public class DedupAutoConfiguration {
 	@ConditionalOnMissingBean
 	DedupEngine dedupEngine(DedupStore dedupStore, DedupProperties properties) {
 		DedupProperties.CircuitBreaker circuit = properties.getCircuitBreaker();
-		DedupStore store = dedupStore;
+		DedupStore store = new CountingDedupStore(dedupStore);
 		if (circuit.isEnabled() && !dedupStore.isInProcess()) {
-			store = new CircuitBreakingDedupStore(dedupStore, CircuitBreakingDedupStore.newBreaker(
+			store = new CircuitBreakingDedupStore(store, CircuitBreakingDedupStore.newBreaker(
 					circuit.getFailureRateThreshold(), circuit.getSlidingWindowSize(), circuit.getMinimumCalls(),
 					circuit.getOpenDuration()));
 		}

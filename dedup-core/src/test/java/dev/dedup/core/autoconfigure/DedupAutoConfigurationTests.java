@@ -25,6 +25,7 @@ import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
+import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
@@ -43,7 +44,9 @@ class DedupAutoConfigurationTests {
 			assertThat(context.getBean(DedupStore.class)).isInstanceOf(InMemoryDedupStore.class);
 			DedupEngine engine = context.getBean(DedupEngine.class);
 			assertThat(engine.storeFailurePolicy()).isEqualTo(StoreFailurePolicy.FAIL_CLOSED);
-			assertThat(engine.store()).isSameAs(context.getBean(DedupStore.class));
+			// in process: no breaker, only the call counter
+			assertThat(engine.store()).isInstanceOfSatisfying(CountingDedupStore.class,
+					(counted) -> assertThat(counted.store()).isSameAs(context.getBean(DedupStore.class)));
 			assertThat(context.getBean(DedupKeys.class).prefix()).isEqualTo("dedup");
 			assertThat(context.getBean(DedupKeys.class).key("group", "id")).isEqualTo("dedup:group:id");
 		});
@@ -88,9 +91,11 @@ class DedupAutoConfigurationTests {
 			assertThat(context).hasSingleBean(DedupStore.class);
 			DedupStore store = context.getBean(DedupStore.class);
 			assertThat(store).isSameAs(context.getBean("userStore"));
-			// the engine sees the user's store through the circuit breaker
+			// the engine sees the user's store through the circuit breaker and the call counter
 			assertThat(context.getBean(DedupEngine.class).store()).isInstanceOfSatisfying(
-					CircuitBreakingDedupStore.class, (guarded) -> assertThat(guarded.store()).isSameAs(store));
+					CircuitBreakingDedupStore.class, (guarded) -> assertThat(guarded.store())
+						.isInstanceOfSatisfying(CountingDedupStore.class,
+								(counted) -> assertThat(counted.store()).isSameAs(store)));
 			// the user's store allows 120-byte keys: longer ids are hashed
 			String key = context.getBean(DedupKeys.class).key("g", "a".repeat(120));
 			assertThat(key).startsWith("dedup:g:sha256:");
@@ -118,7 +123,8 @@ class DedupAutoConfigurationTests {
 		this.contextRunner.withUserConfiguration(UserStoreConfiguration.class)
 			.withPropertyValues("dedup.circuit-breaker.enabled=false")
 			.run((context) -> assertThat(context.getBean(DedupEngine.class).store())
-				.isSameAs(context.getBean(DedupStore.class)));
+				.isInstanceOfSatisfying(CountingDedupStore.class,
+						(counted) -> assertThat(counted.store()).isSameAs(context.getBean(DedupStore.class))));
 	}
 
 	@Test
