@@ -1,13 +1,18 @@
 package dev.dedup.benchmarks;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,13 +22,19 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import dev.dedup.benchmarks.ThroughputApplication.CountingListener;
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.store.CircuitBreakingDedupStore;
+import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.poll.DedupKafkaStats;
@@ -42,7 +53,8 @@ import dev.dedup.kafka.poll.DedupKafkaStats;
  * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code records} (50000),
  * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
  * {@code redis-host} (127.0.0.1), {@code redis-port} (6379), {@code mariadb-url}
- * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code variants} (a
+ * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code postgres-url}
+ * ({@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}), {@code variants} (a
  * comma-separated list of labels; default all, and {@code raw} always runs), {@code work} ({@code none}: the
  * listener only counts; {@code db-row}: it also inserts one row per record into MariaDB, in auto-commit,
  * as a listener with a business write would), {@code listener} ({@code record}, or {@code batch}: a
@@ -64,6 +76,9 @@ public final class KafkaThroughputBenchmark {
 		REDIS("dedup-redis", Map.of("dedup.store", "redis")),
 
 		MARIADB("dedup-mariadb", Map.of("dedup.store", "jdbc")),
+
+		/** The JDBC store on PostgreSQL ({@code postgres-url}); the listener's business rows cannot go there. */
+		POSTGRESQL("dedup-postgresql", Map.of("dedup.store", "jdbc")),
 
 		/** Claims and marks one record at a time: what poll batching saves. */
 		REDIS_PER_RECORD("dedup-redis-per-record", Map.of("dedup.store", "redis", "dedup.kafka.batch-polls", "false")),
@@ -94,8 +109,29 @@ public final class KafkaThroughputBenchmark {
 
 	}
 
-	/** One measured consumption of the whole topic. */
-	record Round(long records, long startNanos, long firstNanos, long lastNanos) {
+	/**
+	 * One measured consumption of the whole topic, with what it cost: store calls (counted by the engine's
+	 * {@link CountingDedupStore}), CPU time of the consumer, Lettuce and dedup threads, and Redis's own CPU time
+	 * ({@code INFO cpu}).
+	 */
+	record Round(long records, long startNanos, long firstNanos, long lastNanos, long storeCalls, long storeKeys,
+			long clientCpuNanos, long redisCpuMicros) {
+
+		double storeCallsPerThousand() {
+			return this.storeCalls * 1000.0 / this.records;
+		}
+
+		double keysPerCall() {
+			return this.storeCalls == 0 ? 0 : (double) this.storeKeys / this.storeCalls;
+		}
+
+		double clientCpuMicrosPerRecord() {
+			return this.clientCpuNanos / 1000.0 / this.records;
+		}
+
+		double redisCpuMicrosPerRecord() {
+			return (double) this.redisCpuMicros / this.records;
+		}
 
 		double recordsPerSecond() {
 			return this.records / seconds(this.lastNanos - this.startNanos);
@@ -236,9 +272,17 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.host", stringOption("redis-host", "127.0.0.1"));
 		properties.put("spring.data.redis.port", intOption("redis-port", 6379));
 		properties.put("spring.data.redis.repositories.enabled", "false");
-		// Every variant gets the DataSource (the JDBC store is on the classpath); only dedup-mariadb uses it.
-		properties.put("spring.datasource.url", stringOption("mariadb-url",
-				"jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true"));
+		// Every variant gets a DataSource (the JDBC store is on the classpath); the JDBC variants use it.
+		if (variant == Variant.POSTGRESQL) {
+			if (work().equals("db-row")) {
+				throw new IllegalArgumentException("work=db-row writes its rows to MariaDB; run dedup-postgresql with work=none");
+			}
+			properties.put("spring.datasource.url", stringOption("postgres-url", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"));
+		}
+		else {
+			properties.put("spring.datasource.url", stringOption("mariadb-url",
+					"jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true"));
+		}
 		properties.put("dedup.jdbc.table-name", "bench_dedup"); // one table for every run: keys carry the run id
 		properties.put("dedup.jdbc.purge.enabled", "false");
 		properties.put("dedup.key-prefix", "bench-" + this.runId);
@@ -261,13 +305,30 @@ public final class KafkaThroughputBenchmark {
 			.run(args)) {
 			CountingListener listener = context.getBean(CountingListener.class);
 			checkVariant(variant, context);
+			StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
+			Map<Long, Long> cpuBefore = clientCpu();
+			long redisBefore = redisCpuMicros(redis);
 			long start = System.nanoTime();
 			context.getBean(KafkaListenerEndpointRegistry.class).start();
 			if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
 				throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
 						+ records + " records in time");
 			}
-			Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos());
+			long redisCpu = redisCpuMicros(redis) - redisBefore;
+			long clientCpu = 0;
+			for (Map.Entry<Long, Long> thread : clientCpu().entrySet()) {
+				clientCpu += thread.getValue() - cpuBefore.getOrDefault(thread.getKey(), 0L);
+			}
+			CountingDedupStore counted = countingStore(context);
+			long calls = counted == null ? 0 : counted.calls();
+			long keys = 0;
+			if (counted != null) {
+				for (CountingDedupStore.Operation operation : CountingDedupStore.Operation.values()) {
+					keys += counted.keys(operation);
+				}
+			}
+			Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
+					keys, clientCpu, redisCpu);
 			checkAcquired(variant, context, records);
 			return round;
 		}
@@ -282,7 +343,7 @@ public final class KafkaThroughputBenchmark {
 			case RAW, NAIVE_REDIS, FLOOR_REDIS -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS -> batches && store.equals("RedisDedupStore");
-			case MARIADB -> batches && store.equals("JdbcDedupStore");
+			case MARIADB, POSTGRESQL -> batches && store.equals("JdbcDedupStore");
 			case REDIS_PER_RECORD -> dedup && !batches && store.equals("RedisDedupStore");
 			case MARIADB_PER_RECORD -> dedup && !batches && store.equals("JdbcDedupStore");
 		};
@@ -290,6 +351,52 @@ public final class KafkaThroughputBenchmark {
 			throw new IllegalStateException(variant.label + " is misconfigured: dedup " + dedup + ", store " + store
 					+ ", poll batching " + batches);
 		}
+	}
+
+	/** The engine's call counter, behind its circuit breaker; null without dedup. */
+	private static @Nullable CountingDedupStore countingStore(ConfigurableApplicationContext context) {
+		if (context.getBeansOfType(DedupEngine.class).isEmpty()) {
+			return null;
+		}
+		DedupStore store = context.getBean(DedupEngine.class).store();
+		if (store instanceof CircuitBreakingDedupStore guarded) {
+			store = guarded.store();
+		}
+		return (store instanceof CountingDedupStore counting) ? counting : null;
+	}
+
+	/**
+	 * CPU time so far of the threads that do the consuming and dedup's client work: the listener containers'
+	 * consumer threads, Lettuce's event loops, and dedup's completion and lease threads.
+	 */
+	private static Map<Long, Long> clientCpu() {
+		ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+		Map<Long, Long> cpu = new HashMap<>();
+		for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+			if (info == null) {
+				continue;
+			}
+			String name = info.getThreadName();
+			if (name.contains("KafkaListenerEndpointContainer") || name.startsWith("lettuce-")
+					|| name.startsWith("dedup-")) {
+				long time = threads.getThreadCpuTime(info.getThreadId());
+				if (time >= 0) {
+					cpu.put(info.getThreadId(), time);
+				}
+			}
+		}
+		return cpu;
+	}
+
+	/** Redis's own CPU time so far (user + system), from {@code INFO cpu}. */
+	private static long redisCpuMicros(StringRedisTemplate redis) {
+		Properties info = redis.execute((RedisCallback<Properties>) connection -> connection.serverCommands().info("cpu"));
+		if (info == null) {
+			return 0;
+		}
+		double seconds = Double.parseDouble(info.getProperty("used_cpu_user", "0"))
+				+ Double.parseDouble(info.getProperty("used_cpu_sys", "0"));
+		return (long) (seconds * 1_000_000);
 	}
 
 	/** Every record must have been claimed (fresh group, unique ids): otherwise dedup skipped work. */
@@ -325,6 +432,16 @@ public final class KafkaThroughputBenchmark {
 			out.printf("| %s | %,.0f | %.2f | %,.0f | %,.0f | %.2f | %s |%n", entry.getKey().label, rate,
 					rate / rawRate, median(measured, Round::firstRecordMillis), steady, steady / rawSteady,
 					String.join(", ", each));
+		}
+		out.println();
+		out.println("| variant | store calls per 1,000 records | keys per store call | client CPU µs per record "
+				+ "(consumer, Lettuce, dedup threads) | Redis CPU µs per record |");
+		out.println("|---|---:|---:|---:|---:|");
+		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
+			List<Round> measured = entry.getValue();
+			out.printf("| %s | %.1f | %.0f | %.1f | %.1f |%n", entry.getKey().label,
+					median(measured, Round::storeCallsPerThousand), median(measured, Round::keysPerCall),
+					median(measured, Round::clientCpuMicrosPerRecord), median(measured, Round::redisCpuMicrosPerRecord));
 		}
 		out.println();
 	}
