@@ -150,7 +150,7 @@ public final class RedisDedupStore implements DedupStore {
 			if (ScriptRunner.isTimeout(ex)) {
 				// The claims may still run once a hung server wakes up, and would then hold their keys for a
 				// whole lease that nobody works on: send their releases after them (fenced by this owner).
-				this.runner.sendWithoutReply(calls(StoreScript.RELEASE, keys, new byte[][] { bytes(owner) }));
+				this.runner.sendWithoutReply(calls(StoreScript.RELEASE, keys, groups(keys), new byte[][] { bytes(owner) }));
 			}
 			throw ex;
 		}
@@ -179,11 +179,7 @@ public final class RedisDedupStore implements DedupStore {
 	 */
 	private List<@Nullable Object> perKey(String action, StoreScript script, List<String> keys, byte[][] args) {
 		List<List<Integer>> groups = groups(keys);
-		List<ScriptCall> calls = new ArrayList<>(groups.size());
-		for (List<Integer> group : groups) {
-			calls.add(new ScriptCall(script, keyBytes(keys, group), args));
-		}
-		List<@Nullable Object> replies = run(action, calls);
+		List<@Nullable Object> replies = run(action, calls(script, keys, groups, args));
 		// claim answers two values per key (code, detail), flat; the others one.
 		int width = (script == StoreScript.CLAIM) ? 2 : 1;
 		@Nullable Object[] perKey = new Object[keys.size()];
@@ -201,9 +197,11 @@ public final class RedisDedupStore implements DedupStore {
 		return Arrays.asList(perKey);
 	}
 
-	private List<ScriptCall> calls(StoreScript script, List<String> keys, byte[][] args) {
-		List<ScriptCall> calls = new ArrayList<>();
-		for (List<Integer> group : groups(keys)) {
+	/** One call of {@code script} per group of {@code keys} (see {@link #groups}). */
+	private static List<ScriptCall> calls(StoreScript script, List<String> keys, List<List<Integer>> groups,
+			byte[][] args) {
+		List<ScriptCall> calls = new ArrayList<>(groups.size());
+		for (List<Integer> group : groups) {
 			calls.add(new ScriptCall(script, keyBytes(keys, group), args));
 		}
 		return calls;

@@ -36,7 +36,8 @@ public final class ClaimedBatch<K, V> {
 
 	private final List<Entry<K, V>> entries;
 
-	private final int firstStop;
+	/** The first record that must wait or is rejected; moved up by {@link #beginClaims} if a lease ran out. */
+	private int firstStop;
 
 	private ClaimedBatch(PollDedup poll, List<Entry<K, V>> entries) {
 		this.poll = poll;
@@ -126,8 +127,7 @@ public final class ClaimedBatch<K, V> {
 	}
 
 	private static Turn storeDown(Entry<?, ?> entry, DedupStoreException ex) {
-		return Turn.waitFor("Dedup store unavailable (fail-closed); " + RecordKeys.describe(entry.record)
-				+ " will be redelivered: " + ex.getMessage(), PollDedup.STORE_DOWN_WAIT, ex);
+		return PollDedup.storeDown(entry.record, ex);
 	}
 
 	private static <K, V> void releaseAll(List<Entry<K, V>> entries) {
@@ -193,6 +193,7 @@ public final class ClaimedBatch<K, V> {
 				// Only after a stall longer than the lease between claiming and here: claim it again on redelivery.
 				entry.turn = Turn.waitFor("The claim of " + RecordKeys.describe(entry.record) + " ran out of lease",
 						Duration.ZERO, null);
+				this.firstStop = Math.min(this.firstStop, i);
 			}
 		}
 	}
@@ -214,11 +215,6 @@ public final class ClaimedBatch<K, V> {
 	 * or is skipped. Records before it are acted on; from it on, the batch is redelivered.
 	 */
 	public int firstStop() {
-		for (int i = 0; i < this.firstStop; i++) {
-			if (this.entries.get(i).turn.kind() == Turn.Kind.WAIT) {
-				return i; // a claim that ran out of lease in beginClaims
-			}
-		}
 		return this.firstStop;
 	}
 
@@ -235,10 +231,9 @@ public final class ClaimedBatch<K, V> {
 
 	/** The position of {@code record} in this batch (by topic, partition and offset), or -1. */
 	public int indexOf(ConsumerRecord<?, ?> record) {
+		PollClaims.Position position = PollClaims.Position.of(record);
 		for (int i = 0; i < this.entries.size(); i++) {
-			ConsumerRecord<K, V> mine = this.entries.get(i).record;
-			if (mine.offset() == record.offset() && mine.partition() == record.partition()
-					&& mine.topic().equals(record.topic())) {
+			if (PollClaims.Position.of(this.entries.get(i).record).equals(position)) {
 				return i;
 			}
 		}

@@ -40,7 +40,7 @@ public final class PollDedup {
 	private static final Duration MAX_WAIT = Duration.ofSeconds(5);
 
 	/** How long a record waits for a store that is down (fail-closed) before it is tried again. */
-	static final Duration STORE_DOWN_WAIT = Duration.ofSeconds(1);
+	private static final Duration STORE_DOWN_WAIT = Duration.ofSeconds(1);
 
 	private final ConsumerDedup shared;
 
@@ -107,8 +107,7 @@ public final class PollDedup {
 		}
 		catch (DedupStoreException ex) {
 			stats().record(Event.STORE_UNAVAILABLE_RETRIED);
-			return Turn.waitFor("Dedup store unavailable (fail-closed); " + RecordKeys.describe(record)
-					+ " will be redelivered: " + ex.getMessage(), STORE_DOWN_WAIT, ex);
+			return storeDown(record, ex);
 		}
 		catch (ForeignEntryException ex) {
 			// Like a poison payload: the error handler's retries, then its recoverer (a DLT, if configured).
@@ -376,6 +375,12 @@ public final class PollDedup {
 			this.stopped = null;
 			this.stoppedPoll = null;
 		}
+	}
+
+	/** The turn of a record met while the store is down under fail-closed: it waits and is redelivered. */
+	static Turn storeDown(ConsumerRecord<?, ?> record, DedupStoreException ex) {
+		return Turn.waitFor("Dedup store unavailable (fail-closed); " + RecordKeys.describe(record)
+				+ " will be redelivered: " + ex.getMessage(), STORE_DOWN_WAIT, ex);
 	}
 
 	static Duration waitFor(Duration remainingLease) {
