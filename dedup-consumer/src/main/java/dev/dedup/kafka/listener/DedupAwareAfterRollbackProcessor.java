@@ -18,7 +18,8 @@ import org.springframework.kafka.listener.SeekUtils;
  * The {@link DedupAwareErrorHandler} of transactional containers: there, a failed record goes to the
  * {@link AfterRollbackProcessor} instead of the error handler. A {@link DedupRetryLaterException} seeks
  * the records back and waits, without spending the delegate's attempts or ever recovering (skipping) the
- * record; everything else goes to the delegate.
+ * record; everything else goes to the delegate. Either way the positions sought back to are committed again
+ * once the container's stale acknowledgments went out ({@link RolledBackOffsets}).
  */
 public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProcessor<K, V> {
 
@@ -44,13 +45,16 @@ public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProc
 	@Override
 	public void process(List<ConsumerRecord<K, V>> records, Consumer<K, V> consumer,
 			MessageListenerContainer container, Exception exception, boolean recoverable, EOSMode eosMode) {
+		RolledBackOffsets.recommit(consumer);
 		DedupRetryLaterException retryLater = DedupAwareErrorHandler.findRetryLater(exception);
 		if (retryLater == null) {
 			this.delegate.process(records, consumer, container, exception, recoverable, eosMode);
+			RolledBackOffsets.remember(consumer, records);
 			return;
 		}
 		// The transaction rolled back, so nothing was committed; seek everything back, the first record included.
 		SeekUtils.doSeeks(List.copyOf(records), consumer, exception, false, (record, ex) -> false, LOGGER);
+		RolledBackOffsets.remember(consumer, records);
 		DedupAwareErrorHandler.pause(retryLater, container);
 	}
 
@@ -58,14 +62,17 @@ public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProc
 	public void processBatch(ConsumerRecords<K, V> records, List<ConsumerRecord<K, V>> recordList,
 			Consumer<K, V> consumer, MessageListenerContainer container, Exception exception, boolean recoverable,
 			EOSMode eosMode) {
+		RolledBackOffsets.recommit(consumer);
 		DedupRetryLaterException retryLater = DedupAwareErrorHandler.findRetryLater(exception);
-		if (retryLater == null) {
-			this.delegate.processBatch(records, recordList, consumer, container, exception, recoverable, eosMode);
-			return;
-		}
 		List<ConsumerRecord<?, ?>> all = new ArrayList<>(records.count());
 		records.forEach(all::add);
+		if (retryLater == null) {
+			this.delegate.processBatch(records, recordList, consumer, container, exception, recoverable, eosMode);
+			RolledBackOffsets.remember(consumer, all);
+			return;
+		}
 		SeekUtils.doSeeks(all, consumer, exception, false, (record, ex) -> false, LOGGER);
+		RolledBackOffsets.remember(consumer, all);
 		DedupAwareErrorHandler.pause(retryLater, container);
 	}
 

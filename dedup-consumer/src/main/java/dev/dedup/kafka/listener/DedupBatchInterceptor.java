@@ -50,6 +50,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 	@Override
 	@SuppressWarnings("unchecked")
 	public @Nullable ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
+		RolledBackOffsets.recommit(consumer);
 		PollDedup poll = this.dedup.forCurrentThread();
 		ClaimedBatch<K, V> stopped = (ClaimedBatch<K, V>) poll.takeStoppedBatch(records);
 		if (stopped != null) {

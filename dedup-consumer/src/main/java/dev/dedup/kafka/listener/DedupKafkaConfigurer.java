@@ -114,6 +114,12 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 			AbstractMessageListenerContainer<K, V> configured = (AbstractMessageListenerContainer<K, V>) container;
 			this.protectedContainers.add(configured);
 			configured.setInterceptBeforeTx(false);
+			ContainerProperties properties = configured.getContainerProperties();
+			if (properties.getTransactionManager() != null) {
+				// A revoked partition gets the offsets of rolled-back records committed again (RolledBackOffsets).
+				properties.setConsumerRebalanceListener(
+						RolledBackOffsets.around(properties.getConsumerRebalanceListener()));
+			}
 			if (commitsInsidePoll(configured.getContainerProperties().getAckMode())
 					&& configured.getRecordInterceptor() != null) {
 				// These modes commit before the end of the poll: a mark must not trail its record's commit.

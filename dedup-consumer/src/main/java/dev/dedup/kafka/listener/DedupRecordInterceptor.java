@@ -97,6 +97,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 
 	@Override
 	public @Nullable ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+		RolledBackOffsets.recommit(consumer);
 		// In a transaction each record's claim belongs to its own transaction: no claims ahead.
 		ConsumerRecords<?, ?> poll = batchesPolls() && !TransactionSynchronizationManager.isSynchronizationActive()
 				? PollCapturingInterceptor.lastPoll() : null;
