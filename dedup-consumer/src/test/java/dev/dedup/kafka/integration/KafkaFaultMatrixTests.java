@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -94,6 +95,9 @@ class KafkaFaultMatrixTests {
 		/** Extra effects the README allows for these faults. */
 		long window(Map<Fault, Integer> injected);
 
+		/** What the store holds for {@code id}, for the report of a failed run. */
+		String storeEntry(String id);
+
 	}
 
 	@Test
@@ -129,9 +133,11 @@ class KafkaFaultMatrixTests {
 
 		Map<Fault, Integer> injected = new LinkedHashMap<>();
 		List<ChildJvm> consumers = new ArrayList<>();
+		List<ChildJvm> everyConsumer = new ArrayList<>(); // killed ones too, for the report of a failed run
 		try {
 			consumers.add(ChildJvm.start(mode.consumer(), "faults-" + run + "-c0", properties));
 			consumers.add(ChildJvm.start(mode.consumer(), "faults-" + run + "-c1", properties));
+			everyConsumer.addAll(consumers);
 
 			// The clock starts once the consumers are up, so the faults fall on consumption, not on JVM start-up.
 			String warmUp = payloads.get(0);
@@ -155,9 +161,12 @@ class KafkaFaultMatrixTests {
 						consumers.get(victim).kill();
 						consumers.set(victim, ChildJvm.start(mode.consumer(), "faults-" + run + "-c" + started++,
 								properties));
+						everyConsumer.add(consumers.get(victim));
 					}
-					case CONSUMER_JOINS -> joined = ChildJvm.start(mode.consumer(), "faults-" + run + "-joined",
-							properties);
+					case CONSUMER_JOINS -> {
+						joined = ChildJvm.start(mode.consumer(), "faults-" + run + "-joined", properties);
+						everyConsumer.add(joined);
+					}
 					case CONSUMER_LEAVES -> {
 						if (joined != null) {
 							joined.stop();
@@ -185,10 +194,16 @@ class KafkaFaultMatrixTests {
 			}
 
 			long unique = payloads.stream().distinct().count();
-			await("every id to take effect").atMost(Duration.ofMinutes(4))
-				.pollInterval(Duration.ofSeconds(1))
-				.failFast("every consumer exited", () -> consumers.stream().noneMatch(ChildJvm::isAlive))
-				.until(() -> mode.effects().size() >= unique);
+			try {
+				await("every id to take effect").atMost(Duration.ofMinutes(4))
+					.pollInterval(Duration.ofSeconds(1))
+					.failFast("every consumer exited", () -> consumers.stream().noneMatch(ChildJvm::isAlive))
+					.until(() -> mode.effects().size() >= unique);
+			}
+			catch (ConditionTimeoutException ex) {
+				reportMissing(mode, payloads, everyConsumer, seed);
+				throw ex;
+			}
 			Thread.sleep(3_000); // let a straggling duplicate land before counting
 
 			Map<String, Long> counts = mode.effects();
@@ -283,6 +298,11 @@ class KafkaFaultMatrixTests {
 			int crashes = injected.getOrDefault(Fault.KILL_CONSUMER, 0);
 			int storeFaults = injected.getOrDefault(Fault.FREEZE_STORE, 0) + injected.getOrDefault(Fault.KILL_STORE, 0);
 			return (long) (crashes + storeFaults * 3) * MAX_POLL_RECORDS;
+		}
+
+		@Override
+		public String storeEntry(String id) {
+			return "(see the private store's keys *:" + id + ")";
 		}
 
 		@Override
@@ -383,6 +403,12 @@ class KafkaFaultMatrixTests {
 		}
 
 		@Override
+		public String storeEntry(String id) {
+			return this.jdbc.queryForList("SELECT CAST(dedup_key AS CHAR) AS dedup_key, state, owner, expires_at, NOW(3) AS now FROM " + this.dedupTable
+					+ " WHERE dedup_key LIKE ?", "%:" + id).toString();
+		}
+
+		@Override
 		public void close() {
 			this.jdbc.execute("DROP TABLE IF EXISTS " + this.orders);
 			this.jdbc.execute("DROP TABLE IF EXISTS " + this.dedupTable);
@@ -443,6 +469,27 @@ class KafkaFaultMatrixTests {
 		catch (Throwable ex) {
 			failure.set(ex);
 		}
+	}
+
+	/** What a run that lost ids leaves to go on: which ids, what the store holds for them, the consumers' errors. */
+	private static void reportMissing(Mode mode, List<String> payloads, List<ChildJvm> consumers, long seed) {
+		Map<String, Long> counts = mode.effects();
+		List<String> missing = payloads.stream().distinct().filter(id -> !counts.containsKey(id)).toList();
+		StringBuilder report = new StringBuilder("\nFault matrix (" + mode.name() + ", seed " + seed + "): "
+				+ missing.size() + " ids never took effect, first ones with their position in the sending order "
+				+ "and the store's entry:\n");
+		missing.stream().limit(10).forEach(id -> report.append("  ").append(id).append(" sent #")
+			.append(payloads.indexOf(id)).append(": ").append(mode.storeEntry(id)).append('\n'));
+		for (ChildJvm consumer : consumers) {
+			List<String> problems = consumer.output().lines()
+				.filter(line -> line.contains(" ERROR ") || (line.contains(" WARN ") && !line.contains("HikariPool")))
+				.toList();
+			report.append("consumer ").append(consumer).append(consumer.isAlive() ? " (alive)" : " (gone)")
+				.append(": ").append(problems.size()).append(" ERROR/WARN lines, the last ones:\n");
+			problems.stream().skip(Math.max(0, problems.size() - 15)).forEach(line -> report.append("  ")
+				.append(line.length() > 400 ? line.substring(0, 400) + "…" : line).append('\n'));
+		}
+		System.out.println(report);
 	}
 
 	private static void printTable(String mode, long sent, long unique, long effects, long lost, long extra,

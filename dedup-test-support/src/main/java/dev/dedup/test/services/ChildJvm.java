@@ -64,6 +64,12 @@ public final class ChildJvm implements AutoCloseable {
 		}
 	}
 
+	/** The JVM's log file, which names it. */
+	@Override
+	public String toString() {
+		return this.log.getFileName().toString();
+	}
+
 	@Override
 	public void close() throws InterruptedException {
 		if (this.process.isAlive()) {
