@@ -56,6 +56,11 @@ final class Connections {
 		}
 	}
 
+	/** The deadline in whole seconds, rounded up, for the JDBC calls that take seconds ({@code isValid}). */
+	int timeoutSeconds() {
+		return (int) Math.max(1, (this.timeoutMillis + 999L) / 1000);
+	}
+
 	/**
 	 * Runs {@code work} on the transaction's connection when {@code mayJoin} and one is active; otherwise on a
 	 * connection of its own, in a transaction of its own when {@code multiStatement}, committed before the

@@ -237,6 +237,24 @@ public final class JdbcDedupStore implements DedupStore {
 				: StoredEntry.consuming(String.valueOf(row.owner()), remaining));
 	}
 
+	/** On a connection of its own, never in the caller's transaction: an operator's delete commits at once. */
+	@Override
+	public boolean evict(String key) {
+		if (!fits(key)) {
+			return false;
+		}
+		return run("evict '" + key + "'", false, connection -> this.sql.evict(connection, key), false);
+	}
+
+	/** The driver's own validation ({@link Connection#isValid}: a ping on MySQL and PostgreSQL), in the deadline. */
+	@Override
+	public void ping() {
+		boolean valid = run("ping", false, connection -> connection.isValid(this.connections.timeoutSeconds()), false);
+		if (!valid) {
+			throw new DedupStoreException("JDBC dedup store could not ping: the connection is not valid");
+		}
+	}
+
 	/**
 	 * Deletes at most {@code limit} expired rows, on a connection of its own.
 	 * @return how many rows were deleted

@@ -106,6 +106,15 @@ abstract class SqlDialect {
 		}
 	}
 
+	/** Deletes the row of {@code key}, expired or not, whatever its state and owner. */
+	boolean evict(Connection connection, String key) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + this.table
+				+ " WHERE dedup_key = ?")) {
+			setText(statement, 1, key);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
 	boolean renew(Connection connection, String key, String owner, long leaseMillis) throws SQLException {
 		String sql = "UPDATE " + this.table + " SET expires_at = " + nowPlusMillis() + ", updated_at = " + now()
 				+ " WHERE dedup_key = ? AND state = 'C' AND owner = ? AND expires_at > " + now();

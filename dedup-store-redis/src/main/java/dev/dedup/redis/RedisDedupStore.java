@@ -134,6 +134,27 @@ public final class RedisDedupStore implements DedupStore {
 	}
 
 	@Override
+	public boolean evict(String key) {
+		Object reply = runOne("evict '" + key + "'", new ScriptCall(StoreScript.EVICT, bytes(key), NO_ARGS));
+		if (reply instanceof List<?> values && !values.isEmpty() && values.get(0) instanceof Number code) {
+			if (code.intValue() == 2 && values.size() > 1) {
+				Object found = values.get(1);
+				throw new ForeignEntryException(key, (found instanceof byte[] text)
+						? new String(text, StandardCharsets.UTF_8) : String.valueOf(found));
+			}
+			return code.intValue() == 1;
+		}
+		throw new DedupStoreException("Redis dedup store got an unexpected reply to evict: " + reply);
+	}
+
+	@Override
+	public void ping() {
+		if (!isOne(runOne("ping", new ScriptCall(StoreScript.PING, new byte[0][], NO_ARGS)))) {
+			throw new DedupStoreException("Redis dedup store got an unexpected reply to ping");
+		}
+	}
+
+	@Override
 	public List<ClaimResult> claimAll(List<String> keys, String owner, Duration lease) {
 		if (keys.isEmpty()) {
 			return List.of();

@@ -21,7 +21,11 @@ enum StoreScript {
 
 	RENEW("renew.lua", false),
 
-	INSPECT("inspect.lua", true);
+	INSPECT("inspect.lua", true),
+
+	EVICT("evict.lua", true),
+
+	PING("ping.lua", false);
 
 	private final byte[] body;
 

@@ -450,6 +450,37 @@ public abstract class DedupStoreContractTests {
 		assertThat(store().inspect(released)).isEmpty();
 	}
 
+	@Test
+	void evictDeletesAConsumingEntryWhateverItsOwnerAndFencesThatOwnerOut() {
+		String key = key("evict-consuming");
+		store().claim(key, OWNER, longLease());
+		assertThat(store().evict(key)).isTrue();
+		assertThat(store().inspect(key)).isEmpty();
+		assertThat(store().complete(key, OWNER, longLease(), null)).as("the evicted owner's mark").isFalse();
+		assertThat(store().claim(key, OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+	}
+
+	@Test
+	void evictDeletesAConsumedEntrySoTheNextCopyRunsAgain() {
+		String key = key("evict-consumed");
+		store().claim(key, OWNER, longLease());
+		store().complete(key, OWNER, longLease(), new byte[] { 7 });
+		assertThat(store().evict(key)).isTrue();
+		assertThat(store().claim(key, OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+	}
+
+	@Test
+	void evictOfAnAbsentKeyAnswersFalseAndCreatesNothing() {
+		String key = key("evict-absent");
+		assertThat(store().evict(key)).isFalse();
+		assertThat(store().inspect(key)).isEmpty();
+	}
+
+	@Test
+	void pingAnswersWhileTheStoreIsUp() {
+		store().ping();
+	}
+
 	/** New, CONSUMED with a result, CONSUMING under another owner, new, CONSUMED without result. */
 	private List<String> mixedEntries(String name) {
 		List<String> keys = List.of(key(name + "-new"), key(name + "-consumed"), key(name + "-consuming"),

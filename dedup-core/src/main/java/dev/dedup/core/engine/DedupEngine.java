@@ -79,6 +79,16 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	/**
+	 * An operator's delete of {@code key}'s entry, whatever its state and owner ({@link DedupStore#evict}): a
+	 * claim held under it loses its lease, and a CONSUMED key is forgotten. Not subject to the store-failure
+	 * policy: a store that cannot answer throws.
+	 * @return true if an entry was deleted
+	 */
+	public boolean evict(String key) {
+		return this.store.evict(key);
+	}
+
+	/**
 	 * Claim {@code key} with a new random owner. An {@link ClaimStatus#ACQUIRED} claim renews its lease every
 	 * third of {@code lease} until it is completed or released, unless the store wrote it in the caller's
 	 * transaction ({@link Claim#joinsTransaction()}).

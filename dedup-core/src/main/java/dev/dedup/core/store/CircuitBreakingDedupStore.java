@@ -100,6 +100,17 @@ public final class CircuitBreakingDedupStore implements DedupStore {
 	}
 
 	@Override
+	public boolean evict(String key) {
+		return call("evict", () -> this.store.evict(key));
+	}
+
+	/** Past the breaker: a health check asks the store itself, and reports the breaker's state beside it. */
+	@Override
+	public void ping() {
+		this.store.ping();
+	}
+
+	@Override
 	public boolean joinsCurrentTransaction() {
 		return this.store.joinsCurrentTransaction();
 	}

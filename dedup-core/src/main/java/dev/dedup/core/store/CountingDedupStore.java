@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A store that counts its calls: per operation, how many calls (each one store round trip), how many keys
- * they carried and how long they took, failed calls included. The engine's auto-configuration puts it right
+ * they carried and how long they took, failed calls included, and how many failed as store unavailable.
+ * Micrometer's {@code dedup.store.calls} and {@code dedup.store.errors} read these counts. The engine's auto-configuration puts it right
  * in front of the store, so the figures are the store's own. Counting costs two {@link LongAdder} updates
  * and a clock read per call.
  */
@@ -22,7 +23,7 @@ public final class CountingDedupStore implements DedupStore {
 	/** The store's steps. */
 	public enum Operation {
 
-		CLAIM, CLAIM_ALL, COMPLETE, COMPLETE_ALL, RELEASE, RENEW, INSPECT
+		CLAIM, CLAIM_ALL, COMPLETE, COMPLETE_ALL, RELEASE, RENEW, INSPECT, EVICT, PING
 
 	}
 
@@ -55,6 +56,11 @@ public final class CountingDedupStore implements DedupStore {
 	/** Time spent in the calls for {@code operation} so far. */
 	public Duration time(Operation operation) {
 		return Duration.ofNanos(this.counts.get(operation).nanos.sum());
+	}
+
+	/** Calls for {@code operation} that failed with a {@link DedupStoreException} so far. */
+	public long errors(Operation operation) {
+		return this.counts.get(operation).errors.sum();
 	}
 
 	/** Calls for every operation so far. */
@@ -98,6 +104,19 @@ public final class CountingDedupStore implements DedupStore {
 	}
 
 	@Override
+	public boolean evict(String key) {
+		return count(Operation.EVICT, 1, () -> this.store.evict(key));
+	}
+
+	@Override
+	public void ping() {
+		count(Operation.PING, 0, () -> {
+			this.store.ping();
+			return null;
+		});
+	}
+
+	@Override
 	public boolean joinsCurrentTransaction() {
 		return this.store.joinsCurrentTransaction();
 	}
@@ -118,6 +137,10 @@ public final class CountingDedupStore implements DedupStore {
 		try {
 			return call.get();
 		}
+		catch (DedupStoreException ex) {
+			count.errors.increment();
+			throw ex;
+		}
 		finally {
 			count.nanos.add(System.nanoTime() - start);
 			count.calls.increment();
@@ -137,6 +160,8 @@ public final class CountingDedupStore implements DedupStore {
 		final LongAdder keys = new LongAdder();
 
 		final LongAdder nanos = new LongAdder();
+
+		final LongAdder errors = new LongAdder();
 
 	}
 

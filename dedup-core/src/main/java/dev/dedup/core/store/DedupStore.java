@@ -89,6 +89,28 @@ public interface DedupStore {
 	}
 
 	/**
+	 * Deletes the entry under {@code key} whatever its state and owner: an operator's step (the Actuator
+	 * endpoint's delete) to unstick one message, never a step of the state machine. A claim held under it
+	 * loses its lease (its complete and release are refused); a CONSUMED entry is forgotten, so the next copy
+	 * of the message runs. It runs on a connection of its own, never in the caller's transaction.
+	 * @return true if an entry was deleted, false if there was none
+	 * @throws ForeignEntryException if the key holds something dedup did not write (it is left alone)
+	 * @throws UnsupportedOperationException if this store cannot delete single entries
+	 */
+	default boolean evict(String key) {
+		throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot evict single entries");
+	}
+
+	/**
+	 * Makes one cheap request (Redis {@code PING}, a JDBC validation query) within the store timeout, for a
+	 * health check. The default inspects a key no message uses.
+	 * @throws DedupStoreException if the store does not answer in time
+	 */
+	default void ping() {
+		inspect("dedup-health-check");
+	}
+
+	/**
 	 * Whether steps called on this thread right now are written in the caller's own transaction, so that
 	 * they commit or roll back together with the caller's other writes. The engine asks before each claim.
 	 * A claim written this way is invisible to other callers until the commit (they wait on its lock rather
