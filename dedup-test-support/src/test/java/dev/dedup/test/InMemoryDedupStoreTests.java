@@ -64,6 +64,39 @@ class InMemoryDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	@Test
+	void expiredEntriesAreDroppedWithoutBeingTouchedAgain() {
+		MutableClock clock = new MutableClock();
+		InMemoryDedupStore store = new InMemoryDedupStore(clock);
+		for (int i = 0; i < 1_000; i++) {
+			store.claim("lease-" + i, "a", Duration.ofMinutes(1));
+			store.claim("kept-" + i, "a", Duration.ofMinutes(1));
+			store.complete("kept-" + i, "a", Duration.ofDays(1), null);
+		}
+		assertThat(store.size()).isEqualTo(2_000);
+		clock.advance(Duration.ofMinutes(1));
+		assertThat(store.size()).as("the leases ran out; the CONSUMED entries stay").isEqualTo(1_000);
+		clock.advance(Duration.ofDays(1));
+		assertThat(store.size()).isZero();
+	}
+
+	@Test
+	void heldEntriesNeverExceedTheMaximumTheLeastRecentlyUsedGoFirst() {
+		InMemoryDedupStore store = new InMemoryDedupStore(new MutableClock(), 100);
+		for (int i = 0; i < 10_000; i++) {
+			store.claim("k-" + i, "a", Duration.ofDays(1));
+		}
+		assertThat(store.size()).isLessThanOrEqualTo(100);
+		assertThat(store.inspect("k-9999")).as("the newest entry").isPresent();
+	}
+
+	@Test
+	void aMaximumBelowOneIsRefused() {
+		org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+			.isThrownBy(() -> new InMemoryDedupStore(new MutableClock(), 0))
+			.withMessageContaining("at least 1 entry");
+	}
+
+	@Test
 	void mutableClockViewsInOtherZonesShareItsTime() {
 		MutableClock clock = new MutableClock(Instant.EPOCH);
 		Clock paris = clock.withZone(ZoneId.of("Europe/Paris"));

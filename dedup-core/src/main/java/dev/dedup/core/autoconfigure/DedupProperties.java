@@ -6,6 +6,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import dev.dedup.core.engine.StoreFailurePolicy;
+import dev.dedup.core.store.InMemoryDedupStore;
 
 /**
  * Properties shared by every dedup adapter ({@code dedup.*}).
@@ -37,6 +38,8 @@ public class DedupProperties {
 	private Duration storeTimeout = Duration.ofSeconds(2);
 
 	private final CircuitBreaker circuitBreaker = new CircuitBreaker();
+
+	private final Memory memory = new Memory();
 
 	public @Nullable StoreType getStore() {
 		return this.store;
@@ -75,6 +78,32 @@ public class DedupProperties {
 
 	public CircuitBreaker getCircuitBreaker() {
 		return this.circuitBreaker;
+	}
+
+	public Memory getMemory() {
+		return this.memory;
+	}
+
+	/** The in-memory store ({@code dedup.memory.*}), for tests and single-instance demos. */
+	public static class Memory {
+
+		/**
+		 * The most entries it holds; past it the least recently used are dropped before their retention ends,
+		 * so a later copy of such a message runs again. Expired entries are dropped whatever this is.
+		 */
+		private long maxEntries = InMemoryDedupStore.DEFAULT_MAX_ENTRIES;
+
+		public long getMaxEntries() {
+			return this.maxEntries;
+		}
+
+		public void setMaxEntries(long maxEntries) {
+			if (maxEntries < 1) {
+				throw new IllegalArgumentException("dedup.memory.max-entries must be at least 1, was " + maxEntries);
+			}
+			this.maxEntries = maxEntries;
+		}
+
 	}
 
 	/**

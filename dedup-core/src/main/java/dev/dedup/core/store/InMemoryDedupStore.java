@@ -4,21 +4,35 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A store in this JVM's memory, for tests and single-instance demos. It does not survive a restart and is
  * not shared between instances, so it cannot protect a consumer group; the auto-configuration warns when
  * it falls back to it. Each step is one {@link ConcurrentMap#compute} and so atomic per key.
+ * <p>
+ * Memory is bounded: entries are held in a Caffeine cache that drops each one when its lease or retention
+ * ends (touched or not), and at most {@code maxEntries} in all. Past that bound the entries least recently
+ * used are dropped early, so a copy of a message older than those runs again: size it above the messages
+ * one retention brings.
  */
 public final class InMemoryDedupStore implements DedupStore {
 
-	private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
+	/** {@code dedup.memory.max-entries}'s default: about 20 MB of short keys. */
+	public static final long DEFAULT_MAX_ENTRIES = 100_000;
+
+	private final ConcurrentMap<String, Entry> entries;
+
+	private final Cache<String, Entry> cache;
 
 	private final Clock clock;
+
+	private final long maxEntries;
 
 	public InMemoryDedupStore() {
 		this(Clock.systemUTC());
@@ -28,7 +42,26 @@ public final class InMemoryDedupStore implements DedupStore {
 	 * @param clock the store's clock, which decides expiry; tests pass a clock they can move
 	 */
 	public InMemoryDedupStore(Clock clock) {
+		this(clock, DEFAULT_MAX_ENTRIES);
+	}
+
+	/**
+	 * @param clock the store's clock, which decides expiry; tests pass a clock they can move
+	 * @param maxEntries the most entries held; past it the least recently used are dropped
+	 */
+	public InMemoryDedupStore(Clock clock, long maxEntries) {
+		if (maxEntries < 1) {
+			throw new IllegalArgumentException("The in-memory store needs room for at least 1 entry, was " + maxEntries);
+		}
 		this.clock = clock;
+		this.maxEntries = maxEntries;
+		this.cache = Caffeine.newBuilder()
+			.maximumSize(maxEntries)
+			.expireAfter(new UntilExpiry())
+			.ticker(() -> epochNanos(clock.instant()))
+			.executor(Runnable::run) // cleanup on the caller's thread: no pool, and tests see it at once
+			.build();
+		this.entries = this.cache.asMap();
 	}
 
 	@Override
@@ -82,9 +115,20 @@ public final class InMemoryDedupStore implements DedupStore {
 		return true;
 	}
 
-	/** Number of entries held, expired ones included until they are next touched. */
-	public int size() {
-		return this.entries.size();
+	@Override
+	public boolean evict(String key) {
+		return this.entries.remove(key) != null;
+	}
+
+	/** Number of entries held, after dropping the expired ones. */
+	public long size() {
+		this.cache.cleanUp();
+		return this.cache.estimatedSize();
+	}
+
+	@Override
+	public String toString() {
+		return "InMemoryDedupStore[at most " + this.maxEntries + " entries]";
 	}
 
 	private boolean changeIfOwned(String key, String owner, Instant now,
@@ -115,6 +159,36 @@ public final class InMemoryDedupStore implements DedupStore {
 
 		boolean expiredAt(Instant now) {
 			return !now.isBefore(this.expiresAt);
+		}
+
+	}
+
+	/** Nanoseconds since the epoch, saturating: an entry kept for centuries simply never expires here. */
+	private static long epochNanos(Instant instant) {
+		try {
+			return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000_000L), instant.getNano());
+		}
+		catch (ArithmeticException ex) {
+			return instant.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+		}
+	}
+
+	/** Each entry lives until its own expiry (a lease or a retention), on the store's clock. */
+	private static final class UntilExpiry implements Expiry<String, Entry> {
+
+		@Override
+		public long expireAfterCreate(String key, Entry entry, long currentTime) {
+			return Math.max(0, epochNanos(entry.expiresAt) - currentTime);
+		}
+
+		@Override
+		public long expireAfterUpdate(String key, Entry entry, long currentTime, long currentDuration) {
+			return expireAfterCreate(key, entry, currentTime);
+		}
+
+		@Override
+		public long expireAfterRead(String key, Entry entry, long currentTime, long currentDuration) {
+			return currentDuration;
 		}
 
 	}
