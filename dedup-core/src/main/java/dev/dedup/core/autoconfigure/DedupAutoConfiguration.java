@@ -1,12 +1,18 @@
 package dev.dedup.core.autoconfigure;
 
+import java.time.Clock;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
+import dev.dedup.core.actuate.StoreMeters;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
@@ -43,7 +49,7 @@ public class DedupAutoConfiguration {
 					+ "It is not shared between instances and forgets everything on restart; set dedup.store "
 					+ "(redis or jdbc) for production, or dedup.store=memory to silence this warning.");
 		}
-		return new InMemoryDedupStore();
+		return new InMemoryDedupStore(Clock.systemUTC(), properties.getMemory().getMaxEntries());
 	}
 
 	/**
@@ -62,6 +68,18 @@ public class DedupAutoConfiguration {
 					circuit.getOpenDuration()));
 		}
 		return new DedupEngine(store, properties.getOnStoreFailure());
+	}
+
+	/** {@code dedup.store.calls} and {@code dedup.store.errors}, by operation (see {@link StoreMeters}). */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+	static class StoreMetersConfiguration {
+
+		@Bean
+		MeterBinder dedupStoreMeters(DedupEngine engine) {
+			return StoreMeters.of(engine.store());
+		}
+
 	}
 
 	@Bean

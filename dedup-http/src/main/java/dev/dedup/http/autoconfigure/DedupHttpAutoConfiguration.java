@@ -1,7 +1,10 @@
 package dev.dedup.http.autoconfigure;
 
+import java.util.Locale;
 import java.util.Map;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -13,7 +16,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.util.StringUtils;
+import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
@@ -25,6 +30,8 @@ import dev.dedup.core.store.DedupStore;
 import dev.dedup.http.DuplicateSubmitFilter;
 import dev.dedup.http.EndpointDefaults;
 import dev.dedup.http.HandlerLookup;
+import dev.dedup.http.HttpDecisions;
+import dev.dedup.http.HttpEndpointKeys;
 import dev.dedup.http.HttpKeys;
 import dev.dedup.http.PreventDuplicateSubmit.Strategy;
 import dev.dedup.http.ProblemResponses;
@@ -67,6 +74,12 @@ public class DedupHttpAutoConfiguration {
 	@ConditionalOnMissingBean
 	HttpKeys dedupHttpKeys(DedupKeys keys, DedupStore store) {
 		return new HttpKeys(keys.prefix(), store.maxKeyLength());
+	}
+
+	/** Lets the {@code dedup} Actuator endpoint name {@code idem} and {@code lock} keys. */
+	@Bean
+	HttpEndpointKeys dedupHttpEndpointKeys(HttpKeys keys) {
+		return new HttpEndpointKeys(keys);
 	}
 
 	@Bean
@@ -131,11 +144,12 @@ public class DedupHttpAutoConfiguration {
 	@ConditionalOnMissingBean(name = FILTER_BEAN_NAME)
 	FilterRegistrationBean<DuplicateSubmitFilter> dedupDuplicateSubmitFilter(HandlerLookup lookup,
 			ProtectedEndpoints endpoints, DedupIdentityResolver identityResolver, LockGuard lock, TokenGuard token,
-			IdempotencyGuard idempotency, ProblemResponses problems, DedupHttpProperties properties) {
+			IdempotencyGuard idempotency, ProblemResponses problems, DedupHttpProperties properties,
+			ObjectProvider<HttpDecisions> decisions) {
 		DuplicateSubmitFilter filter = new DuplicateSubmitFilter(lookup, endpoints, identityResolver,
 				properties.getIdentity().isRequired(),
 				Map.of(Strategy.LOCK, lock, Strategy.TOKEN, token, Strategy.IDEMPOTENCY_KEY, idempotency), problems,
-				properties.getMaxBodySize().toBytes());
+				properties.getMaxBodySize().toBytes(), decisions.getIfAvailable(() -> HttpDecisions.NONE));
 		FilterRegistrationBean<DuplicateSubmitFilter> registration = new FilterRegistrationBean<>(filter);
 		registration.setOrder(properties.getFilterOrder());
 		return registration;
@@ -148,6 +162,31 @@ public class DedupHttpAutoConfiguration {
 			DedupIdentityResolver identityResolver, DedupEngine engine, DedupHttpProperties properties) {
 		return new TokenEndpoint(tokens, endpoints, identityResolver, properties.getIdentity().isRequired(),
 				engine.storeFailurePolicy());
+	}
+
+	/** {@code dedup.http.requests{strategy, outcome}}: how each protected request went (see {@link HttpDecisions}). */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "io.micrometer.core.instrument.MeterRegistry")
+	static class HttpMetersConfiguration {
+
+		/** The registry is looked up at the first request: Boot's metrics auto-configuration may come later. */
+		@Bean
+		@ConditionalOnMissingBean(HttpDecisions.class)
+		HttpDecisions dedupHttpDecisions(ObjectProvider<MeterRegistry> registries) {
+			SingletonSupplier<MeterRegistry> registry = SingletonSupplier.ofNullable(registries::getIfAvailable);
+			return (strategy, outcome) -> {
+				MeterRegistry meters = registry.get();
+				if (meters != null) {
+					Counter.builder("dedup.http.requests")
+						.description("Requests to dedup-protected endpoints, by strategy and outcome")
+						.tag("strategy", strategy.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+						.tag("outcome", outcome)
+						.register(meters)
+						.increment();
+				}
+			};
+		}
+
 	}
 
 }

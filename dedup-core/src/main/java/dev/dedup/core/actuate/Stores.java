@@ -1,0 +1,42 @@
+package dev.dedup.core.actuate;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.dedup.core.store.CircuitBreakingDedupStore;
+import dev.dedup.core.store.CountingDedupStore;
+import dev.dedup.core.store.DedupStore;
+
+/** Finds the wrappers the engine's auto-configuration puts around the store (see DedupAutoConfiguration). */
+final class Stores {
+
+	private Stores() {
+	}
+
+	static <T extends DedupStore> @Nullable T find(DedupStore store, Class<T> type) {
+		for (DedupStore current = store; current != null; current = inner(current)) {
+			if (type.isInstance(current)) {
+				return type.cast(current);
+			}
+		}
+		return null;
+	}
+
+	static DedupStore innermost(DedupStore store) {
+		DedupStore current = store;
+		for (DedupStore next = inner(current); next != null; next = inner(next)) {
+			current = next;
+		}
+		return current;
+	}
+
+	private static @Nullable DedupStore inner(DedupStore store) {
+		if (store instanceof CircuitBreakingDedupStore breaker) {
+			return breaker.store();
+		}
+		if (store instanceof CountingDedupStore counting) {
+			return counting.store();
+		}
+		return null;
+	}
+
+}
