@@ -44,13 +44,17 @@ public class DuplicateSubmitFilter extends OncePerRequestFilter {
 
 	private final long maxBodySize;
 
+	private final HttpDecisions decisions;
+
 	/**
 	 * @param maxBodySize the most bytes of a (non-form) body read into memory for keys and fingerprints; a
 	 * larger body gets 413 and the handler does not run
+	 * @param decisions where each protected request's outcome is counted
 	 */
 	public DuplicateSubmitFilter(HandlerLookup lookup, ProtectedEndpoints endpoints,
 			DedupIdentityResolver identityResolver, boolean identityRequired, Map<Strategy, SubmitGuard> guards,
-			ProblemResponses problems, long maxBodySize) {
+			ProblemResponses problems, long maxBodySize, HttpDecisions decisions) {
+		this.decisions = decisions;
 		this.lookup = lookup;
 		this.endpoints = endpoints;
 		this.identityResolver = identityResolver;
@@ -87,6 +91,7 @@ public class DuplicateSubmitFilter extends OncePerRequestFilter {
 			if (this.identityRequired) {
 				this.problems.write(request, response, SubmitProblem.IDENTITY_REQUIRED,
 						"This endpoint is protected against duplicate submits per client; authenticate first.", null);
+				this.decisions.record(settings.strategy(), outcome(request));
 				return;
 			}
 			identity = ANONYMOUS;
@@ -102,11 +107,19 @@ public class DuplicateSubmitFilter extends OncePerRequestFilter {
 			this.problems.write(request, response, SubmitProblem.BODY_TOO_LARGE, "This endpoint is protected "
 					+ "against duplicate submits, which reads the body into memory; send at most " + ex.limit()
 					+ " bytes.", null);
+			this.decisions.record(settings.strategy(), outcome(request));
 			return;
 		}
 		SubmitRequest submit = new SubmitRequest(body, handler, settings, identity, operation,
 				pathVariables(request));
 		this.guards.get(settings.strategy()).guard(submit, response, chain);
+		this.decisions.record(settings.strategy(), outcome(request));
+	}
+
+	/** What the guard did: the problem it answered with, a replay, or else the handler ran. */
+	private static String outcome(HttpServletRequest request) {
+		Object named = request.getAttribute(HttpDecisions.OUTCOME_ATTRIBUTE);
+		return (named != null) ? named.toString() : "ran";
 	}
 
 	private static String routeTemplate(HttpServletRequest request) {

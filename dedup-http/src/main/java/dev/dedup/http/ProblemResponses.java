@@ -28,6 +28,7 @@ public final class ProblemResponses {
 	 */
 	public void write(HttpServletRequest request, HttpServletResponse response, SubmitProblem problem, String detail,
 			@Nullable Duration retryAfter) throws IOException {
+		request.setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, problem.type().toString().substring(SubmitProblem.TYPE_PREFIX.length()));
 		write(request, response, problem.detail(detail), retryAfter);
 	}
 

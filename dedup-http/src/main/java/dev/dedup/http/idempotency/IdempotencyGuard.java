@@ -21,6 +21,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.http.CachedBodyRequest;
 import dev.dedup.http.HttpKeys;
+import dev.dedup.http.HttpDecisions;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.RequestDigests;
 import dev.dedup.http.SubmitGuard;
@@ -111,7 +112,10 @@ public final class IdempotencyGuard implements SubmitGuard {
 			return;
 		}
 		switch (claim.status()) {
-			case BYPASSED -> chain.doFilter(request, response);
+			case BYPASSED -> {
+				request.setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, HttpDecisions.RAN_UNPROTECTED);
+				chain.doFilter(request, response);
+			}
 			case IN_PROGRESS -> this.problems.write(request, response, SubmitProblem.IDEMPOTENCY_KEY_IN_FLIGHT,
 					"A request with this key is being processed; retry with the same key later.",
 					claim.remainingLease());
@@ -138,6 +142,7 @@ public final class IdempotencyGuard implements SubmitGuard {
 			}
 		}
 		response.setHeader(REPLAYED_HEADER, "true");
+		submit.request().setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, "replayed");
 		response.setContentLength(stored.body().length);
 		response.getOutputStream().write(stored.body());
 		response.flushBuffer();

@@ -16,6 +16,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.EndpointSettings;
+import dev.dedup.http.HttpDecisions;
 import dev.dedup.http.HttpKeys;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.RequestDigests;
@@ -71,7 +72,10 @@ public final class LockGuard implements SubmitGuard {
 			return;
 		}
 		switch (claim.status()) {
-			case BYPASSED -> chain.doFilter(submit.request(), response);
+			case BYPASSED -> {
+				submit.request().setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, HttpDecisions.RAN_UNPROTECTED);
+				chain.doFilter(submit.request(), response);
+			}
 			case IN_PROGRESS -> this.problems.write(submit.request(), response, SubmitProblem.LOCK_HELD,
 					"The same submit is being processed; wait for its answer.", claim.remainingLease());
 			case DUPLICATE -> this.problems.write(submit.request(), response, SubmitProblem.RECENTLY_SUBMITTED,

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.http.HttpDecisions;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.SubmitGuard;
 import dev.dedup.http.SubmitProblem;
@@ -66,6 +67,7 @@ public final class TokenGuard implements SubmitGuard {
 			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
 				log.warn("Dedup store unavailable, accepting submit token for '{}' unchecked (fail-open): {}",
 						submit.operation(), ex.getMessage());
+				submit.request().setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, HttpDecisions.RAN_UNPROTECTED);
 				chain.doFilter(submit.request(), response);
 				return;
 			}
