@@ -130,17 +130,21 @@ public class DedupKafkaAutoConfiguration {
 	@ConditionalOnClass(MeterBinder.class)
 	static class DedupKafkaMetricsConfiguration {
 
-		/** {@code dedup.kafka.records{event=duplicate|completed|…}}, read from {@link DedupKafkaStats}. */
+		/**
+		 * {@code dedup.kafka.records{event=duplicate|completed|…, group=<consumer group>}}, read from
+		 * {@link DedupKafkaStats}; a group's counters are registered at its first record.
+		 */
 		@Bean
 		MeterBinder dedupKafkaMeterBinder(DedupKafkaStats stats) {
-			return registry -> {
+			return registry -> stats.onEachGroup((group, counts) -> {
 				for (DedupKafkaStats.Event event : DedupKafkaStats.Event.values()) {
-					FunctionCounter.builder("dedup.kafka.records", stats, s -> s.count(event))
+					FunctionCounter.builder("dedup.kafka.records", counts, c -> c.count(event))
 						.description("Kafka records by dedup decision")
 						.tag("event", event.name().toLowerCase(Locale.ROOT))
+						.tag("group", group.isEmpty() ? "none" : group)
 						.register(registry);
 				}
-			};
+			});
 		}
 
 	}

@@ -1,11 +1,19 @@
 package dev.dedup.kafka.poll;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+
+import org.jspecify.annotations.Nullable;
 
 /**
- * Counters of what the interceptor decided, for reports and Micrometer ({@code dedup.kafka.records}).
+ * Counters of what dedup decided for Kafka records, per consumer group, for reports and Micrometer
+ * ({@code dedup.kafka.records{event, group}}).
  */
 public final class DedupKafkaStats {
 
@@ -43,32 +51,71 @@ public final class DedupKafkaStats {
 
 	}
 
-	private final Map<Event, LongAdder> counters = new EnumMap<>(Event.class);
+	/** The group of records consumed outside any consumer group (assigned partitions). */
+	public static final String NO_GROUP = "";
 
-	public DedupKafkaStats() {
-		for (Event event : Event.values()) {
-			this.counters.put(event, new LongAdder());
+	private final ConcurrentMap<String, GroupCounts> groups = new ConcurrentHashMap<>();
+
+	private final List<BiConsumer<String, GroupCounts>> newGroupListeners = new CopyOnWriteArrayList<>();
+
+	/** The counts of one consumer group, created at its first record. */
+	public GroupCounts group(@Nullable String group) {
+		String name = (group == null) ? NO_GROUP : group;
+		GroupCounts counts = this.groups.get(name);
+		if (counts != null) {
+			return counts;
 		}
+		GroupCounts created = new GroupCounts();
+		counts = this.groups.putIfAbsent(name, created);
+		if (counts != null) {
+			return counts;
+		}
+		this.newGroupListeners.forEach(listener -> listener.accept(name, created));
+		return created;
 	}
 
-	void record(Event event) {
-		this.counters.get(event).increment();
+	/** Calls {@code listener} for each group counted so far and each later one (meters register per group). */
+	public void onEachGroup(BiConsumer<String, GroupCounts> listener) {
+		this.newGroupListeners.add(listener);
+		this.groups.forEach(listener);
 	}
 
+	/** How often {@code event} happened, in all groups. */
 	public long count(Event event) {
-		return this.counters.get(event).sum();
+		return this.groups.values().stream().mapToLong(counts -> counts.count(event)).sum();
 	}
 
 	@Override
 	public String toString() {
 		StringBuilder out = new StringBuilder("DedupKafkaStats{");
-		this.counters.forEach((event, count) -> {
-			long value = count.sum();
+		for (Event event : Event.values()) {
+			long value = count(event);
 			if (value > 0) {
 				out.append(event.name().toLowerCase()).append('=').append(value).append(", ");
 			}
-		});
+		}
 		return out.append('}').toString().replace(", }", "}");
+	}
+
+	/** The counters of one consumer group. */
+	public static final class GroupCounts {
+
+		private final Map<Event, LongAdder> counters = new EnumMap<>(Event.class);
+
+		GroupCounts() {
+			for (Event event : Event.values()) {
+				this.counters.put(event, new LongAdder());
+			}
+		}
+
+		void record(Event event) {
+			this.counters.get(event).increment();
+		}
+
+		public long count(Event event) {
+			return this.counters.get(event).sum();
+		}
+
 	}
 
 }

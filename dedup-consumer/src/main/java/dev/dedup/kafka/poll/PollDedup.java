@@ -2,6 +2,7 @@ package dev.dedup.kafka.poll;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -60,6 +61,10 @@ public final class PollDedup {
 	/** Whether this thread's container commits inside a poll, so each mark is written before the next record. */
 	private boolean marksEachRecord;
 
+	private @Nullable String countedGroup;
+
+	private DedupKafkaStats.@Nullable GroupCounts counts;
+
 	PollDedup(ConsumerDedup shared, CompletionLane lane) {
 		this.shared = shared;
 		this.ahead = new PollClaims(lane);
@@ -74,8 +79,18 @@ public final class PollDedup {
 		return this.marksEachRecord;
 	}
 
-	DedupKafkaStats stats() {
-		return this.shared.stats();
+	/** The counts of the group this thread consumes for (a consumer thread belongs to one container, one group). */
+	DedupKafkaStats.GroupCounts stats() {
+		DedupKafkaStats.GroupCounts counts = this.counts;
+		return (counts != null) ? counts : this.shared.stats().group(null);
+	}
+
+	private void consumesFor(@Nullable String group) {
+		DedupKafkaStats.GroupCounts counts = this.counts;
+		if (counts == null || !Objects.equals(group, this.countedGroup)) {
+			this.countedGroup = group;
+			this.counts = this.shared.stats().group(group);
+		}
 	}
 
 	ConsumerDedup shared() {
@@ -92,6 +107,7 @@ public final class PollDedup {
 	 * @throws dev.dedup.core.key.InvalidMessageIdException if it has no usable id and the policy rejects it
 	 */
 	public Turn claimRecord(ConsumerRecord<?, ?> record, @Nullable String group, @Nullable ConsumerRecords<?, ?> poll) {
+		consumesFor(group);
 		releaseLeftover();
 		ListenerDedupSettings listener = this.shared.settings().resolve(group, record.topic());
 		String key = this.shared.keys().keyFor(record, group, listener);
@@ -306,6 +322,7 @@ public final class PollDedup {
 	 * {@linkplain ClaimedBatch#firstStop() first stop} and settles every claim through the batch.
 	 */
 	public <K, V> ClaimedBatch<K, V> claimBatch(@Nullable String group, List<ConsumerRecord<K, V>> records) {
+		consumesFor(group);
 		releaseLeftover();
 		awaitMarks();
 		return ClaimedBatch.claim(this, this.shared, group, records, false);

@@ -48,17 +48,17 @@ public final class RecordKeys {
 		String problem = found.problem();
 		return switch (listener.missingId()) {
 			case OFFSET -> {
-				this.stats.record(Event.MISSING_ID_OFFSET);
+				this.stats.group(group).record(Event.MISSING_ID_OFFSET);
 				log.debug("{} {}; using its offset as the id", describe(record), problem);
 				yield offsetKey(scope, record);
 			}
 			case SKIP -> {
-				this.stats.record(Event.MISSING_ID_BYPASSED);
+				this.stats.group(group).record(Event.MISSING_ID_BYPASSED);
 				log.warn("{} {}; running it without dedup (dedup.kafka.missing-id=skip)", describe(record), problem);
 				yield null;
 			}
 			case REJECT -> {
-				this.stats.record(Event.MISSING_ID_REJECTED);
+				this.stats.group(group).record(Event.MISSING_ID_REJECTED);
 				throw new InvalidMessageIdException(describe(record) + " " + problem
 						+ " and dedup.kafka.missing-id=reject");
 			}

@@ -352,12 +352,16 @@ class DedupKafkaAutoConfigurationTests {
 	void statsAreExposedAsMeters() {
 		this.runner.run(context -> {
 			SimpleMeterRegistry registry = new SimpleMeterRegistry();
-			context.getBean(MeterBinder.class).bindTo(registry);
+			context.getBean("dedupKafkaMeterBinder", MeterBinder.class).bindTo(registry);
 			intercept(context, "grp", record("orders", 1, "k", "m-1"));
+			intercept(context, "other", record("orders", 1, "k", "m-1"));
+			intercept(context, "other", record("orders", 2, "k", "m-2"));
 
-			assertThat(registry.get("dedup.kafka.records").tag("event", "acquired").functionCounter().count())
-				.isEqualTo(1.0);
-			assertThat(registry.get("dedup.kafka.records").functionCounters())
+			assertThat(registry.get("dedup.kafka.records").tag("event", "acquired").tag("group", "grp")
+				.functionCounter().count()).isEqualTo(1.0);
+			assertThat(registry.get("dedup.kafka.records").tag("event", "acquired").tag("group", "other")
+				.functionCounter().count()).isEqualTo(2.0);
+			assertThat(registry.get("dedup.kafka.records").tag("group", "grp").functionCounters())
 				.hasSize(DedupKafkaStats.Event.values().length);
 		});
 	}
