@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import dev.dedup.core.actuate.DedupHealthIndicator;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.test.services.PrivateRedisServer;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -63,6 +66,26 @@ class RedisDedupStoreFaultTests {
 
 	@ParameterizedTest(name = "lettuce={0}")
 	@ValueSource(booleans = { true, false })
+	void healthIsDownWithTheErrorWhileRedisIsDownOrFrozenAndUpOnceItIsBack(boolean lettuce) {
+		DedupHealthIndicator health = new DedupHealthIndicator(
+				new RedisDedupStore(this.factory, RedisDedupStore.DEFAULT_TIMEOUT, lettuce));
+		assertThat(health.health(true).getStatus()).isEqualTo(Status.UP);
+
+		this.redis.freeze();
+		Health frozen = assertTimeoutPreemptively(BOUND, () -> health.health(true));
+		assertThat(frozen.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(String.valueOf(frozen.getDetails().get("error"))).contains("Redis dedup store could not ping");
+		this.redis.thaw();
+		await().atMost(BOUND).until(() -> health.health(true).getStatus().equals(Status.UP));
+
+		this.redis.stop();
+		assertThat(assertTimeoutPreemptively(BOUND, () -> health.health(true)).getStatus()).isEqualTo(Status.DOWN);
+		this.redis.start();
+		await().atMost(BOUND.multipliedBy(2)).until(() -> health.health(true).getStatus().equals(Status.UP));
+	}
+
+	@ParameterizedTest(name = "lettuce={0}")
+	@ValueSource(booleans = { true, false })
 	void everyStepFailsWithDedupStoreExceptionWhileRedisIsDownAndTheSameStoreWorksOnceItIsBack(boolean lettuce) {
 		RedisDedupStore store = new RedisDedupStore(this.factory, RedisDedupStore.DEFAULT_TIMEOUT, lettuce);
 		String key = key();
@@ -75,6 +98,8 @@ class RedisDedupStoreFaultTests {
 		assertFailsInTime(() -> store.renew(key, "a", LEASE));
 		assertFailsInTime(() -> store.claimAll(List.of(key, key()), "a", LEASE));
 		assertFailsInTime(() -> store.completeAll(List.of(key, key()), "a", LEASE));
+		assertFailsInTime(() -> store.evict(key));
+		assertFailsInTime(store::ping);
 
 		this.redis.start();
 		awaitWorking(store);
