@@ -49,7 +49,30 @@ class SampleWebTests {
 			assertThat(replayed.body()).isEqualTo(created.body());
 			assertThat(replayed.headers().firstValue("Idempotent-Replayed")).contains("true");
 			assertThat(context.getBean(OrderEndpoints.class).charged()).isEqualTo(3);
+
+			// Operations: the store's health, one key read and evicted, the meters.
+			HttpResponse<String> health = get(base + "/actuator/health");
+			assertThat(health.statusCode()).isEqualTo(200);
+			assertThat(health.body()).contains("\"dedup\":{").contains("\"status\":\"UP\"");
+			String query = "kind=idem&identity=alice&operation=POST%20/orders&id=" + key;
+			assertThat(get(base + "/actuator/dedup?" + query).body()).contains("\"state\":\"CONSUMED\"")
+				.contains("\"resultBytes\":");
+			HttpResponse<String> evicted = send(HttpRequest.newBuilder(URI.create(base + "/actuator/dedup?" + query))
+				.DELETE());
+			assertThat(evicted.body()).contains("\"deleted\":true");
+			assertThat(get(base + "/actuator/dedup?" + query).body()).contains("\"state\":\"ABSENT\"");
+			assertThat(get(base + "/actuator/metrics/dedup.http.requests?tag=outcome:replayed").statusCode())
+				.isEqualTo(200);
+			assertThat(get(base + "/actuator/metrics/dedup.store.calls").body()).contains("\"operation\"");
 		}
+	}
+
+	private HttpResponse<String> get(String url) throws Exception {
+		return send(HttpRequest.newBuilder(URI.create(url)).GET());
+	}
+
+	private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+		return this.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	private HttpResponse<String> post(String url, String body, String... headers) throws Exception {
