@@ -147,6 +147,9 @@ public final class PollDedup {
 		return switch (claim.status()) {
 			case ACQUIRED -> {
 				count(count, Event.ACQUIRED);
+				if (count && log.isDebugEnabled()) {
+					log.debug("Running {} (key {} claimed)", RecordKeys.describe(record), claim.key());
+				}
 				yield Turn.RUN;
 			}
 			case BYPASSED -> {
@@ -155,7 +158,7 @@ public final class PollDedup {
 			}
 			case DUPLICATE -> {
 				count(count, Event.DUPLICATE);
-				if (count) {
+				if (count && log.isDebugEnabled()) {
 					log.debug("Skipping duplicate {} (key {})", RecordKeys.describe(record), claim.key());
 				}
 				yield Turn.SKIP;
