@@ -36,6 +36,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.StoreOperation;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 
@@ -323,7 +324,7 @@ public final class KafkaThroughputBenchmark {
 			long calls = counted == null ? 0 : counted.calls();
 			long keys = 0;
 			if (counted != null) {
-				for (CountingDedupStore.Operation operation : CountingDedupStore.Operation.values()) {
+				for (StoreOperation operation : StoreOperation.values()) {
 					keys += counted.keys(operation);
 				}
 			}

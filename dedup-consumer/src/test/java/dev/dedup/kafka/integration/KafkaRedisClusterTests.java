@@ -20,6 +20,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.StoreOperation;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.redis.RedisDedupStore;
 import dev.dedup.test.services.PrivateRedisCluster;
@@ -90,8 +91,8 @@ class KafkaRedisClusterTests {
 			assertThat(this.stats.count(DedupKafkaStats.Event.DUPLICATE)).isEqualTo(100);
 		});
 		CountingDedupStore counts = (CountingDedupStore) ((CircuitBreakingDedupStore) this.engine.store()).store();
-		assertThat(counts.keys(CountingDedupStore.Operation.CLAIM_ALL)).as("keys claimed in batches")
-			.isGreaterThan(counts.calls(CountingDedupStore.Operation.CLAIM_ALL));
+		assertThat(counts.keys(StoreOperation.CLAIM_ALL)).as("keys claimed in batches")
+			.isGreaterThan(counts.calls(StoreOperation.CLAIM_ALL));
 	}
 
 	@SpringBootConfiguration

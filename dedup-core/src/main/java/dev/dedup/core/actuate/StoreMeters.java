@@ -1,6 +1,5 @@
 package dev.dedup.core.actuate;
 
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -9,7 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 import dev.dedup.core.store.CountingDedupStore;
-import dev.dedup.core.store.CountingDedupStore.Operation;
+import dev.dedup.core.store.StoreOperation;
 import dev.dedup.core.store.DedupStore;
 
 /**
@@ -33,20 +32,10 @@ public final class StoreMeters implements MeterBinder {
 		};
 	}
 
-	/** CLAIM_ALL → claimAll, as the store's methods are named. */
-	static String tagValue(Operation operation) {
-		String[] words = operation.name().toLowerCase(Locale.ROOT).split("_");
-		StringBuilder name = new StringBuilder(words[0]);
-		for (int i = 1; i < words.length; i++) {
-			name.append(Character.toUpperCase(words[i].charAt(0))).append(words[i].substring(1));
-		}
-		return name.toString();
-	}
-
 	@Override
 	public void bindTo(MeterRegistry registry) {
-		for (Operation operation : Operation.values()) {
-			String name = tagValue(operation);
+		for (StoreOperation operation : StoreOperation.values()) {
+			String name = operation.methodName();
 			FunctionTimer.builder("dedup.store.calls", this.counts, c -> c.calls(operation),
 					c -> c.time(operation).toNanos(), TimeUnit.NANOSECONDS)
 				.description("Dedup store calls (each one round trip) and their time, by operation")

@@ -2,9 +2,8 @@ package dev.dedup.core.actuate;
 
 import org.jspecify.annotations.Nullable;
 
-import dev.dedup.core.store.CircuitBreakingDedupStore;
-import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForwardingDedupStore;
 
 /** Finds the wrappers the engine's auto-configuration puts around the store (see DedupAutoConfiguration). */
 final class Stores {
@@ -30,13 +29,7 @@ final class Stores {
 	}
 
 	private static @Nullable DedupStore inner(DedupStore store) {
-		if (store instanceof CircuitBreakingDedupStore breaker) {
-			return breaker.store();
-		}
-		if (store instanceof CountingDedupStore counting) {
-			return counting.store();
-		}
-		return null;
+		return (store instanceof ForwardingDedupStore forwarding) ? forwarding.store() : null;
 	}
 
 }

@@ -1,15 +1,12 @@
 package dev.dedup.core.store;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.function.Supplier;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A store seen through a Resilience4j {@link CircuitBreaker}. Each store call already has a deadline (the
@@ -21,19 +18,18 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * Only {@link DedupStoreException} counts as a failure: bad input ({@link IllegalArgumentException}) says
  * nothing about the store's health. The calls that do no I/O ({@link #joinsCurrentTransaction()},
- * {@link #isInProcess()}, {@link #maxKeyLength()}) go straight to the store.
+ * {@link #isInProcess()}, {@link #maxKeyLength()}) go straight to the store, and so does {@link #ping()}: a
+ * health check asks the store itself, and reports the breaker's state beside it.
  */
-public final class CircuitBreakingDedupStore implements DedupStore {
+public final class CircuitBreakingDedupStore extends ForwardingDedupStore {
 
 	/** The breaker's name, e.g. in Resilience4j's metrics. */
 	public static final String NAME = "dedup-store";
 
-	private final DedupStore store;
-
 	private final CircuitBreaker breaker;
 
 	public CircuitBreakingDedupStore(DedupStore store, CircuitBreaker breaker) {
-		this.store = Objects.requireNonNull(store, "store");
+		super(store);
 		this.breaker = Objects.requireNonNull(breaker, "breaker");
 	}
 
@@ -55,90 +51,29 @@ public final class CircuitBreakingDedupStore implements DedupStore {
 			.build());
 	}
 
-	/** The store behind the breaker. */
-	public DedupStore store() {
-		return this.store;
-	}
-
 	public CircuitBreaker circuitBreaker() {
 		return this.breaker;
 	}
 
 	@Override
-	public ClaimResult claim(String key, String owner, Duration lease) {
-		return call("claim", () -> this.store.claim(key, owner, lease));
-	}
-
-	@Override
-	public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
-		return call("complete", () -> this.store.complete(key, owner, retention, result));
-	}
-
-	@Override
-	public boolean release(String key, String owner) {
-		return call("release", () -> this.store.release(key, owner));
-	}
-
-	@Override
-	public boolean renew(String key, String owner, Duration lease) {
-		return call("renew", () -> this.store.renew(key, owner, lease));
-	}
-
-	@Override
-	public Optional<StoredEntry> inspect(String key) {
-		return call("inspect", () -> this.store.inspect(key));
-	}
-
-	@Override
-	public List<ClaimResult> claimAll(List<String> keys, String owner, Duration lease) {
-		return call("claimAll", () -> this.store.claimAll(keys, owner, lease));
-	}
-
-	@Override
-	public List<Boolean> completeAll(List<String> keys, String owner, Duration retention) {
-		return call("completeAll", () -> this.store.completeAll(keys, owner, retention));
-	}
-
-	@Override
-	public boolean evict(String key) {
-		return call("evict", () -> this.store.evict(key));
-	}
-
-	/** Past the breaker: a health check asks the store itself, and reports the breaker's state beside it. */
-	@Override
-	public void ping() {
-		this.store.ping();
-	}
-
-	@Override
-	public boolean joinsCurrentTransaction() {
-		return this.store.joinsCurrentTransaction();
-	}
-
-	@Override
-	public boolean isInProcess() {
-		return this.store.isInProcess();
-	}
-
-	@Override
-	public int maxKeyLength() {
-		return this.store.maxKeyLength();
-	}
-
-	private <T> T call(String step, Supplier<T> storeCall) {
+	protected <T> T around(StoreOperation operation, int keys, Supplier<T> step) {
+		if (operation == StoreOperation.PING) {
+			return step.get();
+		}
 		try {
-			return this.breaker.executeSupplier(storeCall);
+			return this.breaker.executeSupplier(step);
 		}
 		catch (CallNotPermittedException ex) {
-			throw new DedupStoreException("Dedup store not called for " + step + ": too many of its recent calls "
-					+ "failed, so its circuit breaker is " + this.breaker.getState() + " (it tries the store again after "
+			throw new DedupStoreException("Dedup store not called for " + operation.methodName()
+					+ ": too many of its recent calls failed, so its circuit breaker is " + this.breaker.getState()
+					+ " (it tries the store again after "
 					+ this.breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1) + " ms)", ex);
 		}
 	}
 
 	@Override
 	public String toString() {
-		return "CircuitBreakingDedupStore[" + this.store + ", " + this.breaker.getState() + "]";
+		return "CircuitBreakingDedupStore[" + store() + ", " + this.breaker.getState() + "]";
 	}
 
 }

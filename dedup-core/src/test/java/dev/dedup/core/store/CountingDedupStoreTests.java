@@ -8,7 +8,6 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.dedup.core.store.CountingDedupStore.Operation;
 
 /** Every store call is counted once, with its keys, failed calls included; answers pass through unchanged. */
 class CountingDedupStoreTests {
@@ -26,14 +25,14 @@ class CountingDedupStoreTests {
 		assertThat(this.store.release("c", "o")).isTrue();
 		assertThat(this.store.claim("a", "p", Duration.ofSeconds(5)).outcome()).isEqualTo(ClaimOutcome.DUPLICATE);
 
-		assertThat(this.store.calls(Operation.CLAIM_ALL)).isEqualTo(1);
-		assertThat(this.store.keys(Operation.CLAIM_ALL)).isEqualTo(3);
-		assertThat(this.store.calls(Operation.COMPLETE_ALL)).isEqualTo(1);
-		assertThat(this.store.keys(Operation.COMPLETE_ALL)).isEqualTo(2);
-		assertThat(this.store.calls(Operation.RELEASE)).isEqualTo(1);
-		assertThat(this.store.calls(Operation.CLAIM)).isEqualTo(1);
+		assertThat(this.store.calls(StoreOperation.CLAIM_ALL)).isEqualTo(1);
+		assertThat(this.store.keys(StoreOperation.CLAIM_ALL)).isEqualTo(3);
+		assertThat(this.store.calls(StoreOperation.COMPLETE_ALL)).isEqualTo(1);
+		assertThat(this.store.keys(StoreOperation.COMPLETE_ALL)).isEqualTo(2);
+		assertThat(this.store.calls(StoreOperation.RELEASE)).isEqualTo(1);
+		assertThat(this.store.calls(StoreOperation.CLAIM)).isEqualTo(1);
 		assertThat(this.store.calls()).isEqualTo(4);
-		assertThat(this.store.time(Operation.CLAIM_ALL)).isPositive();
+		assertThat(this.store.time(StoreOperation.CLAIM_ALL)).isPositive();
 	}
 
 	@Test
@@ -41,7 +40,7 @@ class CountingDedupStoreTests {
 		CountingDedupStore down = new CountingDedupStore(unreachable());
 		assertThatExceptionOfType(DedupStoreException.class)
 			.isThrownBy(() -> down.claim("a", "o", Duration.ofSeconds(1)));
-		assertThat(down.calls(Operation.CLAIM)).isEqualTo(1);
+		assertThat(down.calls(StoreOperation.CLAIM)).isEqualTo(1);
 	}
 
 	/** A store that is down: every step fails. */
