@@ -97,7 +97,19 @@ public final class KafkaThroughputBenchmark {
 		 * store can reach on this machine. Batch listeners only.
 		 */
 		FLOOR_REDIS("floor-redis", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
-				"bench.hand-written", "floor"));
+				"bench.hand-written", "floor")),
+
+		/**
+		 * No dedup; a batch listener makes the two writes the semantics need on a bare table of MariaDB: one
+		 * multi-row INSERT for the batch's claims, one multi-row UPDATE for its marks, each committed on its own
+		 * (no reads, no owner, no expiry index): the floor a JDBC store can reach here. Batch listeners only.
+		 */
+		FLOOR_MARIADB("floor-mariadb", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
+				"bench.hand-written", "floor-jdbc")),
+
+		/** As {@link #FLOOR_MARIADB}, on PostgreSQL ({@code postgres-url}). */
+		FLOOR_POSTGRESQL("floor-postgresql", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
+				"bench.hand-written", "floor-jdbc"));
 
 		final String label;
 
@@ -106,6 +118,15 @@ public final class KafkaThroughputBenchmark {
 		Variant(String label, Map<String, String> properties) {
 			this.label = label;
 			this.properties = properties;
+		}
+
+		/** The floors write a whole batch at once: batch listeners only. */
+		boolean batchOnly() {
+			return this.label.startsWith("floor-");
+		}
+
+		boolean dedup() {
+			return !"false".equals(this.properties.get("dedup.kafka.enabled"));
 		}
 
 	}
@@ -219,10 +240,10 @@ public final class KafkaThroughputBenchmark {
 		String chosen = stringOption("variants", "");
 		boolean batch = stringOption("listener", "record").equals("batch");
 		if (chosen.isBlank()) {
-			return Arrays.stream(Variant.values()).filter(variant -> batch || variant != Variant.FLOOR_REDIS).toList();
+			return Arrays.stream(Variant.values()).filter(variant -> batch || !variant.batchOnly()).toList();
 		}
-		if (!batch && chosen.contains(Variant.FLOOR_REDIS.label)) {
-			throw new IllegalArgumentException(Variant.FLOOR_REDIS.label + " needs listener=batch");
+		if (!batch && chosen.contains("floor-")) {
+			throw new IllegalArgumentException("the floor-* variants need listener=batch");
 		}
 		List<String> labels = Arrays.stream(chosen.split(",")).map(String::trim).toList();
 		List<Variant> variants = Arrays.stream(Variant.values())
@@ -274,7 +295,7 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.port", intOption("redis-port", 6379));
 		properties.put("spring.data.redis.repositories.enabled", "false");
 		// Every variant gets a DataSource (the JDBC store is on the classpath); the JDBC variants use it.
-		if (variant == Variant.POSTGRESQL) {
+		if (variant == Variant.POSTGRESQL || variant == Variant.FLOOR_POSTGRESQL) {
 			if (work().equals("db-row")) {
 				throw new IllegalArgumentException("work=db-row writes its rows to MariaDB; run dedup-postgresql with work=none");
 			}
@@ -341,7 +362,7 @@ public final class KafkaThroughputBenchmark {
 		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
-			case RAW, NAIVE_REDIS, FLOOR_REDIS -> !dedup;
+			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_MARIADB, FLOOR_POSTGRESQL -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS -> batches && store.equals("RedisDedupStore");
 			case MARIADB, POSTGRESQL -> batches && store.equals("JdbcDedupStore");
@@ -402,7 +423,7 @@ public final class KafkaThroughputBenchmark {
 
 	/** Every record must have been claimed (fresh group, unique ids): otherwise dedup skipped work. */
 	private static void checkAcquired(Variant variant, ConfigurableApplicationContext context, long records) {
-		if (variant == Variant.RAW || variant == Variant.NAIVE_REDIS || variant == Variant.FLOOR_REDIS) {
+		if (!variant.dedup()) {
 			return;
 		}
 		long acquired = context.getBean(DedupKafkaStats.class).count(DedupKafkaStats.Event.ACQUIRED);
