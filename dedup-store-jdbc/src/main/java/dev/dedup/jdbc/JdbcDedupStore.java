@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.dao.DataAccessException;
 
+import dev.dedup.core.Durations;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
@@ -96,9 +97,7 @@ public final class JdbcDedupStore implements DedupStore {
 	 */
 	public JdbcDedupStore(DataSource dataSource, JdbcDialect dialect, TableName table, boolean joinTransactions,
 			Duration timeout) {
-		if (timeout.toMillis() < 1) {
-			throw new IllegalArgumentException("The store timeout must be at least 1ms, was " + timeout);
-		}
+		Durations.requireAtLeastOneMilli(timeout, "store timeout");
 		this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
 		this.dialect = Objects.requireNonNull(dialect, "dialect");
 		this.table = Objects.requireNonNull(table, "table");

@@ -3,6 +3,7 @@ package dev.dedup.kafka.poll;
 import java.time.Duration;
 import java.util.Objects;
 
+import dev.dedup.core.Durations;
 import dev.dedup.kafka.id.MessageIdResolver;
 
 /**
@@ -27,9 +28,7 @@ public record ListenerDedupSettings(MessageIdResolver idResolver, MissingIdPolic
 	}
 
 	private static void requireAtLeastOneMillisecond(Duration value, String name) {
-		if (value == null || value.toMillis() < 1) {
-			throw new IllegalArgumentException("The dedup " + name + " must be at least 1ms, was " + value);
-		}
+		Durations.requireAtLeastOneMilli(value, "dedup " + name);
 	}
 
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
+import dev.dedup.core.Durations;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.InMemoryDedupStore;
 
@@ -70,10 +71,7 @@ public class DedupProperties {
 	}
 
 	public void setStoreTimeout(Duration storeTimeout) {
-		if (storeTimeout.toMillis() < 1) {
-			throw new IllegalArgumentException("dedup.store-timeout must be at least 1ms, was " + storeTimeout);
-		}
-		this.storeTimeout = storeTimeout;
+		this.storeTimeout = Durations.requireAtLeastOneMilli(storeTimeout, "dedup.store-timeout");
 	}
 
 	public CircuitBreaker getCircuitBreaker() {

@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dedup.core.Durations;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
@@ -352,9 +353,7 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	static void requirePositive(Duration duration, String name) {
-		if (duration.isNegative() || duration.isZero() || duration.toMillis() < 1) {
-			throw new IllegalArgumentException("The " + name + " must be at least 1ms, was " + duration);
-		}
+		Durations.requireAtLeastOneMilli(duration, name);
 	}
 
 	private static void sleep(long millis) {
