@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.engine.Claim;
+import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.engine.ClaimStatus;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
@@ -41,7 +42,7 @@ public final class PollDedup {
 	private static final Duration MAX_WAIT = Duration.ofSeconds(5);
 
 	/** How long a record waits for a store that is down (fail-closed) before it is tried again. */
-	private static final Duration STORE_DOWN_WAIT = Duration.ofSeconds(1);
+	private static final Duration STORE_DOWN_WAIT = StoreFailurePolicy.RETRY_AFTER;
 
 	private final ConsumerDedup shared;
 

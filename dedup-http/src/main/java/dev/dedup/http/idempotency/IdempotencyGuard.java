@@ -1,7 +1,6 @@
 package dev.dedup.http.idempotency;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,6 +17,7 @@ import org.springframework.http.HttpHeaders;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.http.CachedBodyRequest;
 import dev.dedup.http.HttpKeys;
@@ -108,7 +108,8 @@ public final class IdempotencyGuard implements SubmitGuard {
 		}
 		catch (DedupStoreException ex) {
 			this.problems.write(request, response, SubmitProblem.STORE_UNAVAILABLE,
-					"The idempotency store cannot be reached; retry with the same key shortly.", Duration.ofSeconds(1));
+					"The idempotency store cannot be reached; retry with the same key shortly.",
+					StoreFailurePolicy.RETRY_AFTER);
 			return;
 		}
 		switch (claim.status()) {

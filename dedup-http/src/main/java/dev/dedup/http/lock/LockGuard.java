@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.EndpointSettings;
@@ -68,7 +69,8 @@ public final class LockGuard implements SubmitGuard {
 		}
 		catch (DedupStoreException ex) {
 			this.problems.write(submit.request(), response, SubmitProblem.STORE_UNAVAILABLE,
-					"The duplicate-submit store cannot be reached; try again shortly.", Duration.ofSeconds(1));
+					"The duplicate-submit store cannot be reached; try again shortly.",
+					StoreFailurePolicy.RETRY_AFTER);
 			return;
 		}
 		switch (claim.status()) {

@@ -1,7 +1,6 @@
 package dev.dedup.http.token;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 
@@ -72,7 +71,8 @@ public final class TokenGuard implements SubmitGuard {
 				return;
 			}
 			this.problems.write(submit.request(), response, SubmitProblem.STORE_UNAVAILABLE,
-					"The submit-token store cannot be reached; try again shortly.", Duration.ofSeconds(1));
+					"The submit-token store cannot be reached; try again shortly.",
+					StoreFailurePolicy.RETRY_AFTER);
 			return;
 		}
 		switch (consumption) {
