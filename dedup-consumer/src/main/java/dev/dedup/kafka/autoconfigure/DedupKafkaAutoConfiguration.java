@@ -131,17 +131,18 @@ public class DedupKafkaAutoConfiguration {
 	static class DedupKafkaMetricsConfiguration {
 
 		/**
-		 * {@code dedup.kafka.records{event=duplicate|completed|…, group=<consumer group>}}, read from
-		 * {@link DedupKafkaStats}; a group's counters are registered at its first record.
+		 * {@code dedup.kafka.records{event=duplicate|completed|…, group=<consumer group>, listener=<listener id>}},
+		 * read from {@link DedupKafkaStats}; a scope's counters are registered at its first record.
 		 */
 		@Bean
 		MeterBinder dedupKafkaMeterBinder(DedupKafkaStats stats) {
-			return registry -> stats.onEachGroup((group, counts) -> {
+			return registry -> stats.onEachGroup((scope, counts) -> {
 				for (DedupKafkaStats.Event event : DedupKafkaStats.Event.values()) {
 					FunctionCounter.builder("dedup.kafka.records", counts, c -> c.count(event))
 						.description("Kafka records by dedup decision")
 						.tag("event", event.name().toLowerCase(Locale.ROOT))
-						.tag("group", group.isEmpty() ? "none" : group)
+						.tag("group", scope.group())
+						.tag("listener", scope.listener())
 						.register(registry);
 				}
 			});

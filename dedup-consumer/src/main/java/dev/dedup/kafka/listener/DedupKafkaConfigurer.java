@@ -115,11 +115,8 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 			this.protectedContainers.add(configured);
 			configured.setInterceptBeforeTx(false);
 			ContainerProperties properties = configured.getContainerProperties();
-			if (properties.getTransactionManager() != null) {
-				// A revoked partition gets the offsets of rolled-back records committed again (RolledBackOffsets).
-				properties.setConsumerRebalanceListener(
-						RolledBackOffsets.around(properties.getConsumerRebalanceListener()));
-			}
+			properties.setConsumerRebalanceListener(new DedupRebalanceListener(
+					properties.getConsumerRebalanceListener(), this.interceptor.dedup(), configured.getListenerId()));
 			if (commitsInsidePoll(configured.getContainerProperties().getAckMode())
 					&& configured.getRecordInterceptor() != null) {
 				// These modes commit before the end of the poll: a mark must not trail its record's commit.

@@ -8,16 +8,13 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 
 /**
  * Puts back the committed offset of a record whose transaction failed to commit after its listener returned.
@@ -101,58 +98,6 @@ final class RolledBackOffsets {
 			log.warn("Could not commit {} again after a transaction that failed to commit; if the partition moves "
 					+ "before its records are redelivered, they are skipped: {}", positions, ex.getMessage());
 		}
-	}
-
-	/**
-	 * The container's rebalance listener with the recommit of revoked partitions added after the container's own
-	 * commit of pending offsets; {@code delegate} (the application's, if any) is called first in each callback.
-	 */
-	static ConsumerAwareRebalanceListener around(@Nullable ConsumerRebalanceListener delegate) {
-		// The container calls only the consumer-aware callbacks of a consumer-aware listener.
-		ConsumerAwareRebalanceListener aware = (delegate instanceof ConsumerAwareRebalanceListener listener) ? listener
-				: null;
-		return new ConsumerAwareRebalanceListener() {
-
-			@Override
-			public void onPartitionsRevokedBeforeCommit(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-				if (aware != null) {
-					aware.onPartitionsRevokedBeforeCommit(consumer, partitions);
-				}
-				else if (delegate != null) {
-					delegate.onPartitionsRevoked(partitions);
-				}
-			}
-
-			@Override
-			public void onPartitionsRevokedAfterCommit(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-				if (aware != null) {
-					aware.onPartitionsRevokedAfterCommit(consumer, partitions);
-				}
-				recommit(consumer, partitions);
-			}
-
-			@Override
-			public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-				forget(partitions);
-				if (aware != null) {
-					aware.onPartitionsLost(consumer, partitions);
-				}
-				else if (delegate != null) {
-					delegate.onPartitionsLost(partitions);
-				}
-			}
-
-			@Override
-			public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-				if (aware != null) {
-					aware.onPartitionsAssigned(consumer, partitions);
-				}
-				else if (delegate != null) {
-					delegate.onPartitionsAssigned(partitions);
-				}
-			}
-
-		};
 	}
 
 }

@@ -68,7 +68,7 @@ public final class ClaimedBatch<K, V> {
 			Entry<K, V> entry = new Entry<>(record, listener);
 			entries.add(entry);
 			try {
-				entry.key = shared.keys().keyFor(record, group, listener);
+				entry.key = shared.keys().keyFor(record, group, listener, poll.stats());
 			}
 			catch (InvalidMessageIdException ex) {
 				entry.turn = Turn.reject(ex);

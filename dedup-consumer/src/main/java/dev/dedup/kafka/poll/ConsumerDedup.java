@@ -47,7 +47,7 @@ public final class ConsumerDedup implements AutoCloseable {
 			boolean batchPolls) {
 		this.engine = Objects.requireNonNull(engine, "engine");
 		this.stats = Objects.requireNonNull(stats, "stats");
-		this.keys = new RecordKeys(Objects.requireNonNull(keys, "keys"), stats);
+		this.keys = new RecordKeys(Objects.requireNonNull(keys, "keys"));
 		this.settings = Objects.requireNonNull(settings, "settings");
 		this.batchPolls = batchPolls && !engine.store().isInProcess();
 		AtomicInteger threadNumber = new AtomicInteger();

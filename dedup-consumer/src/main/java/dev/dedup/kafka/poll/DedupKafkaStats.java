@@ -12,8 +12,8 @@ import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Counters of what dedup decided for Kafka records, per consumer group, for reports and Micrometer
- * ({@code dedup.kafka.records{event, group}}).
+ * Counters of what dedup decided for Kafka records, per consumer group and listener, for reports and
+ * Micrometer ({@code dedup.kafka.records{event, group, listener}}).
  */
 public final class DedupKafkaStats {
 
@@ -51,31 +51,46 @@ public final class DedupKafkaStats {
 
 	}
 
-	/** The group of records consumed outside any consumer group (assigned partitions). */
-	public static final String NO_GROUP = "";
+	/** Who a count belongs to: a consumer group and a listener id, {@code none} where there is none. */
+	public record Scope(String group, String listener) {
 
-	private final ConcurrentMap<String, GroupCounts> groups = new ConcurrentHashMap<>();
+		static Scope of(@Nullable String group, @Nullable String listener) {
+			return new Scope(nameOrNone(group), nameOrNone(listener));
+		}
 
-	private final List<BiConsumer<String, GroupCounts>> newGroupListeners = new CopyOnWriteArrayList<>();
+		private static String nameOrNone(@Nullable String name) {
+			return (name == null || name.isEmpty()) ? "none" : name;
+		}
 
-	/** The counts of one consumer group, created at its first record. */
+	}
+
+	private final ConcurrentMap<Scope, GroupCounts> groups = new ConcurrentHashMap<>();
+
+	private final List<BiConsumer<Scope, GroupCounts>> newGroupListeners = new CopyOnWriteArrayList<>();
+
+	/** The counts of one consumer group (outside a container: no listener id), created at its first record. */
 	public GroupCounts group(@Nullable String group) {
-		String name = (group == null) ? NO_GROUP : group;
-		GroupCounts counts = this.groups.get(name);
+		return group(group, null);
+	}
+
+	/** The counts of one consumer group and listener, created at their first record. */
+	public GroupCounts group(@Nullable String group, @Nullable String listenerId) {
+		Scope scope = Scope.of(group, listenerId);
+		GroupCounts counts = this.groups.get(scope);
 		if (counts != null) {
 			return counts;
 		}
 		GroupCounts created = new GroupCounts();
-		counts = this.groups.putIfAbsent(name, created);
+		counts = this.groups.putIfAbsent(scope, created);
 		if (counts != null) {
 			return counts;
 		}
-		this.newGroupListeners.forEach(listener -> listener.accept(name, created));
+		this.newGroupListeners.forEach(listener -> listener.accept(scope, created));
 		return created;
 	}
 
-	/** Calls {@code listener} for each group counted so far and each later one (meters register per group). */
-	public void onEachGroup(BiConsumer<String, GroupCounts> listener) {
+	/** Calls {@code listener} for each scope counted so far and each later one (meters register per scope). */
+	public void onEachGroup(BiConsumer<Scope, GroupCounts> listener) {
 		this.newGroupListeners.add(listener);
 		this.groups.forEach(listener);
 	}

@@ -64,6 +64,8 @@ public final class PollDedup {
 
 	private @Nullable String countedGroup;
 
+	private @Nullable String listenerId;
+
 	private DedupKafkaStats.@Nullable GroupCounts counts;
 
 	PollDedup(ConsumerDedup shared, CompletionLane lane) {
@@ -83,14 +85,22 @@ public final class PollDedup {
 	/** The counts of the group this thread consumes for (a consumer thread belongs to one container, one group). */
 	DedupKafkaStats.GroupCounts stats() {
 		DedupKafkaStats.GroupCounts counts = this.counts;
-		return (counts != null) ? counts : this.shared.stats().group(null);
+		return (counts != null) ? counts : this.shared.stats().group(this.countedGroup, this.listenerId);
+	}
+
+	/** Set by the container's rebalance callback: the listener this consumer thread serves, for the meters. */
+	public void servesListener(String listenerId) {
+		if (!listenerId.equals(this.listenerId)) {
+			this.listenerId = listenerId;
+			this.counts = null;
+		}
 	}
 
 	private void consumesFor(@Nullable String group) {
 		DedupKafkaStats.GroupCounts counts = this.counts;
 		if (counts == null || !Objects.equals(group, this.countedGroup)) {
 			this.countedGroup = group;
-			this.counts = this.shared.stats().group(group);
+			this.counts = this.shared.stats().group(group, this.listenerId);
 		}
 	}
 
@@ -111,7 +121,7 @@ public final class PollDedup {
 		consumesFor(group);
 		releaseLeftover();
 		ListenerDedupSettings listener = this.shared.settings().resolve(group, record.topic());
-		String key = this.shared.keys().keyFor(record, group, listener);
+		String key = this.shared.keys().keyFor(record, group, listener, stats());
 		if (key == null) {
 			return Turn.RUN;
 		}

@@ -26,20 +26,17 @@ public final class RecordKeys {
 
 	private final DedupKeys keys;
 
-	private final DedupKafkaStats stats;
-
-	public RecordKeys(DedupKeys keys, DedupKafkaStats stats) {
+	public RecordKeys(DedupKeys keys) {
 		this.keys = Objects.requireNonNull(keys, "keys");
-		this.stats = Objects.requireNonNull(stats, "stats");
 	}
 
 	/**
-	 * The record's key, counting and logging what the missing-id policy decided.
+	 * The record's key, counting (in {@code counts}) and logging what the missing-id policy decided.
 	 * @return the key, or null when the policy says to run the record without dedup
 	 * @throws InvalidMessageIdException when the record has no usable id and the policy rejects it
 	 */
 	public @Nullable String keyFor(ConsumerRecord<?, ?> record, @Nullable String group,
-			ListenerDedupSettings listener) {
+			ListenerDedupSettings listener, DedupKafkaStats.GroupCounts counts) {
 		String scope = scope(group);
 		IdKey found = idKey(record, scope, listener);
 		if (found.key() != null) {
@@ -48,17 +45,17 @@ public final class RecordKeys {
 		String problem = found.problem();
 		return switch (listener.missingId()) {
 			case OFFSET -> {
-				this.stats.group(group).record(Event.MISSING_ID_OFFSET);
+				counts.record(Event.MISSING_ID_OFFSET);
 				log.debug("{} {}; using its offset as the id", describe(record), problem);
 				yield offsetKey(scope, record);
 			}
 			case SKIP -> {
-				this.stats.group(group).record(Event.MISSING_ID_BYPASSED);
+				counts.record(Event.MISSING_ID_BYPASSED);
 				log.warn("{} {}; running it without dedup (dedup.kafka.missing-id=skip)", describe(record), problem);
 				yield null;
 			}
 			case REJECT -> {
-				this.stats.group(group).record(Event.MISSING_ID_REJECTED);
+				counts.record(Event.MISSING_ID_REJECTED);
 				throw new InvalidMessageIdException(describe(record) + " " + problem
 						+ " and dedup.kafka.missing-id=reject");
 			}

@@ -13,6 +13,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -75,6 +76,9 @@ class KafkaRedisClusterTests {
 	@Autowired
 	DedupKafkaStats stats;
 
+	@Autowired
+	KafkaListenerEndpointRegistry registry;
+
 	@Test
 	void everyIdIsHandledOnceAcrossTheNodesAndPollsAreClaimedInBatches() {
 		assertThat(this.store).isInstanceOf(RedisDedupStore.class);
@@ -90,6 +94,11 @@ class KafkaRedisClusterTests {
 			assertThat(ids).allSatisfy(id -> assertThat(this.listener.handledCount(id)).as(id).isEqualTo(1));
 			assertThat(this.stats.count(DedupKafkaStats.Event.DUPLICATE)).isEqualTo(100);
 		});
+		List<DedupKafkaStats.Scope> scopes = new ArrayList<>();
+		this.stats.onEachGroup((scope, counts) -> scopes.add(scope));
+		String listenerId = this.registry.getListenerContainers().iterator().next().getListenerId();
+		assertThat(scopes).as("the counts are the group's and the listener's (the meters' tags)")
+			.contains(new DedupKafkaStats.Scope("cluster-" + RUN, listenerId));
 		CountingDedupStore counts = (CountingDedupStore) ((CircuitBreakingDedupStore) this.engine.store()).store();
 		assertThat(counts.keys(StoreOperation.CLAIM_ALL)).as("keys claimed in batches")
 			.isGreaterThan(counts.calls(StoreOperation.CLAIM_ALL));
