@@ -16,6 +16,20 @@ public enum MissingIdPolicy {
 	REJECT,
 
 	/** Run the handler without dedup protection (and count it). */
-	SKIP
+	UNPROTECTED,
+
+	/**
+	 * The former name of {@link #UNPROTECTED}, kept so that {@code dedup.kafka.missing-id=skip} still binds.
+	 * It never skipped the record: it ran it without protection.
+	 * @deprecated use {@link #UNPROTECTED}
+	 */
+	@Deprecated(since = "0.2")
+	SKIP;
+
+	/** The policy this one stands for: {@link #SKIP} is {@link #UNPROTECTED}. */
+	@SuppressWarnings("deprecation")
+	public MissingIdPolicy canonical() {
+		return (this == SKIP) ? UNPROTECTED : this;
+	}
 
 }

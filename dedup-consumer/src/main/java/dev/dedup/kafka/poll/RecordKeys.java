@@ -35,6 +35,7 @@ public final class RecordKeys {
 	 * @return the key, or null when the policy says to run the record without dedup
 	 * @throws InvalidMessageIdException when the record has no usable id and the policy rejects it
 	 */
+	@SuppressWarnings("deprecation") // SKIP, the old name of UNPROTECTED, is canonical() away
 	public @Nullable String keyFor(ConsumerRecord<?, ?> record, @Nullable String group,
 			ListenerDedupSettings listener, DedupKafkaStats.GroupCounts counts) {
 		String scope = scope(group);
@@ -43,15 +44,16 @@ public final class RecordKeys {
 			return found.key();
 		}
 		String problem = found.problem();
-		return switch (listener.missingId()) {
+		return switch (listener.missingId().canonical()) {
 			case OFFSET -> {
 				counts.record(Event.MISSING_ID_OFFSET);
 				log.debug("{} {}; using its offset as the id", describe(record), problem);
 				yield offsetKey(scope, record);
 			}
-			case SKIP -> {
+			case UNPROTECTED, SKIP -> {
 				counts.record(Event.MISSING_ID_BYPASSED);
-				log.warn("{} {}; running it without dedup (dedup.kafka.missing-id=skip)", describe(record), problem);
+				log.warn("{} {}; running it without dedup (dedup.kafka.missing-id=unprotected)", describe(record),
+						problem);
 				yield null;
 			}
 			case REJECT -> {

@@ -349,6 +349,17 @@ class DedupKafkaAutoConfigurationTests {
 	}
 
 	@Test
+	@SuppressWarnings("deprecation")
+	void missingIdUnprotectedBindsAndItsOldNameSkipStillDoes() {
+		this.runner.withPropertyValues("dedup.kafka.missing-id=unprotected")
+			.run(context -> assertThat(context.getBean(DedupKafkaProperties.class).getMissingId())
+				.isEqualTo(MissingIdPolicy.UNPROTECTED));
+		this.runner.withPropertyValues("dedup.kafka.missing-id=skip")
+			.run(context -> assertThat(context.getBean(DedupKafkaProperties.class).getMissingId().canonical())
+				.isEqualTo(MissingIdPolicy.UNPROTECTED));
+	}
+
+	@Test
 	void statsAreExposedAsMeters() {
 		this.runner.run(context -> {
 			SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -295,7 +295,7 @@ class DedupRecordInterceptorTests {
 
 	@Test
 	void idWithControlCharactersFollowsTheSkipPolicy() {
-		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.SKIP, InProgressPolicy.RETRY);
+		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.UNPROTECTED, InProgressPolicy.RETRY);
 		ConsumerRecord<String, String> record = record(8, "tab\tid");
 
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
