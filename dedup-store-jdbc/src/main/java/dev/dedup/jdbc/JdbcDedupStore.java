@@ -67,7 +67,7 @@ public final class JdbcDedupStore implements DedupStore {
 
 	private final TableName table;
 
-	private final SqlDialect sql;
+	private final TableSql sql;
 
 	private final boolean joinTransactions;
 
@@ -274,7 +274,7 @@ public final class JdbcDedupStore implements DedupStore {
 	/** Whether this store's MySQL connections report affected rows (null for other dialects or before use). */
 	@Nullable
 	Boolean usesAffectedRows() {
-		return this.sql instanceof MySqlDialect mysql && this.prepared ? mysql.usesAffectedRows() : null;
+		return this.sql instanceof MySqlTableSql mysql && this.prepared ? mysql.usesAffectedRows() : null;
 	}
 
 	@Override

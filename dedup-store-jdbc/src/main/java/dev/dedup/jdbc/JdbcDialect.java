@@ -61,11 +61,11 @@ public enum JdbcDialect {
 		}
 	}
 
-	SqlDialect sql(TableName table) {
+	TableSql sql(TableName table) {
 		return switch (this) {
-			case MYSQL -> new MySqlDialect(table);
-			case POSTGRESQL -> new PostgresDialect(table);
-			case H2 -> new H2Dialect(table);
+			case MYSQL -> new MySqlTableSql(table);
+			case POSTGRESQL -> new PostgresTableSql(table);
+			case H2 -> new H2TableSql(table);
 		};
 	}
 

@@ -291,7 +291,7 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	private long secondsLeft(String key) {
-		SqlDialect sql = dialect().sql(this.table);
+		TableSql sql = dialect().sql(this.table);
 		return this.jdbc.queryForObject("SELECT " + sql.remainingMillis() + " FROM " + this.table
 				+ " WHERE dedup_key = ?", Long.class, param(key)) / 1000;
 	}

@@ -35,11 +35,11 @@ import dev.dedup.core.store.ClaimResult;
  * is the whole claim. Completing a batch likewise tries one UPDATE, and reads which rows it holds only
  * when the UPDATE counts fewer than asked.
  */
-final class MySqlDialect extends SqlDialect {
+final class MySqlTableSql extends TableSql {
 
 	private volatile boolean affectedRows;
 
-	MySqlDialect(TableName table) {
+	MySqlTableSql(TableName table) {
 		super(table);
 	}
 

@@ -25,9 +25,9 @@ import dev.dedup.core.store.ClaimResult;
  * caller's transaction. A row committed by a concurrent claim after the statement's snapshot is neither
  * returned nor visible; that key answers null and the store runs the claim again.
  */
-final class PostgresDialect extends SqlDialect {
+final class PostgresTableSql extends TableSql {
 
-	PostgresDialect(TableName table) {
+	PostgresTableSql(TableName table) {
 		super(table);
 	}
 

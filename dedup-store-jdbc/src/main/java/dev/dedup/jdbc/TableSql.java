@@ -21,11 +21,11 @@ import dev.dedup.core.store.ClaimResult;
  * <p>Rows: {@code state} is {@code C} (CONSUMING, with {@code owner}) or {@code D} (CONSUMED, owner null,
  * optional {@code result}); a row whose {@code expires_at} is not after now counts as absent.
  */
-abstract class SqlDialect {
+abstract class TableSql {
 
 	protected final String table;
 
-	SqlDialect(TableName table) {
+	TableSql(TableName table) {
 		this.table = table.value();
 	}
 

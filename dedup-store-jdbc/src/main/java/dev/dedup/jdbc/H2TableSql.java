@@ -16,11 +16,11 @@ import dev.dedup.core.store.ClaimResult;
  * not abort a transaction in H2) and reads the winner's row instead. Batches run key by key on one
  * connection: H2 is embedded or local, so there are no round trips to save.
  */
-final class H2Dialect extends SqlDialect {
+final class H2TableSql extends TableSql {
 
 	private static final String DUPLICATE_KEY = "23505";
 
-	H2Dialect(TableName table) {
+	H2TableSql(TableName table) {
 		super(table);
 	}
 
