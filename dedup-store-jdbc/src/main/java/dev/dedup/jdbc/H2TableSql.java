@@ -43,7 +43,7 @@ final class H2TableSql extends TableSql {
 	@Override
 	@Nullable
 	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
-			boolean ownTransaction)
+			StepContext where)
 			throws SQLException {
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
 		for (int i = 0; i < keys.size(); i++) {
@@ -84,10 +84,10 @@ final class H2TableSql extends TableSql {
 
 	@Override
 	boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
-			boolean checkExpiry) throws SQLException {
+			StepContext where) throws SQLException {
 		boolean[] answers = new boolean[keys.size()];
 		for (int i = 0; i < keys.size(); i++) {
-			answers[i] = complete(connection, keys.get(i), owner, retentionMillis, null, checkExpiry);
+			answers[i] = complete(connection, keys.get(i), owner, retentionMillis, null, where);
 		}
 		return answers;
 	}

@@ -144,11 +144,11 @@ public final class JdbcDedupStore implements DedupStore {
 						+ "changing under " + CLAIM_ATTEMPTS + " attempts");
 			}
 			List<String> retry = new ArrayList<>();
-			boolean joined = joinsCurrentTransaction();
+			StepContext where = StepContext.of(joinsCurrentTransaction());
 			for (List<String> chunk : chunks(pending)) {
 				@Nullable ClaimResult[] results = run("claim " + describe(chunk),
 						this.sql.claimIsMultiStatement(chunk.size()),
-						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, !joined));
+						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
 					ClaimResult result = results[i];
 					if (result == null) {
@@ -170,11 +170,10 @@ public final class JdbcDedupStore implements DedupStore {
 		if (!fits(key) || !fitsOwner(owner)) {
 			return false;
 		}
-		boolean joined = joinsCurrentTransaction();
-		// Inside the transaction the row is ours and locked: nobody can have taken it over, even if its lease
-		// ran out while the work ran, and the mark must commit with the work.
+		// Inside the transaction the row is ours and locked (see StepContext), and the mark commits with the work.
+		StepContext where = StepContext.of(joinsCurrentTransaction());
 		return run("complete '" + key + "'", false,
-				connection -> this.sql.complete(connection, key, owner, retentionMillis, result, !joined));
+				connection -> this.sql.complete(connection, key, owner, retentionMillis, result, where));
 	}
 
 	@Override
@@ -182,8 +181,8 @@ public final class JdbcDedupStore implements DedupStore {
 		if (!fits(key) || !fitsOwner(owner)) {
 			return false;
 		}
-		boolean joined = joinsCurrentTransaction();
-		return run("release '" + key + "'", false, connection -> this.sql.release(connection, key, owner, !joined));
+		StepContext where = StepContext.of(joinsCurrentTransaction());
+		return run("release '" + key + "'", false, connection -> this.sql.release(connection, key, owner, where));
 	}
 
 	@Override
@@ -201,13 +200,13 @@ public final class JdbcDedupStore implements DedupStore {
 			return List.of();
 		}
 		long retentionMillis = millis("retention", retention);
-		boolean joined = joinsCurrentTransaction();
+		StepContext where = StepContext.of(joinsCurrentTransaction());
 		List<String> distinct = new ArrayList<>(new TreeSet<>(keys.stream().filter(JdbcDedupStore::fits).toList()));
 		Map<String, Boolean> completed = new HashMap<>();
 		if (fitsOwner(owner)) {
 			for (List<String> chunk : chunks(distinct)) {
 				boolean[] results = run("complete " + describe(chunk), this.sql.completeAllIsMultiStatement(),
-						connection -> this.sql.completeAll(connection, chunk, owner, retentionMillis, !joined));
+						connection -> this.sql.completeAll(connection, chunk, owner, retentionMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
 					completed.put(chunk.get(i), results[i]);
 				}

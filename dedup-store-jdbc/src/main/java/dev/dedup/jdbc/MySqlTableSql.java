@@ -102,12 +102,12 @@ final class MySqlTableSql extends TableSql {
 	@Override
 	@Nullable
 	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
-			boolean ownTransaction) throws SQLException {
+			StepContext where) throws SQLException {
 		if (keys.size() == 1 && this.affectedRows) {
 			return new @Nullable ClaimResult[] { claimOne(connection, keys.get(0), owner, leaseMillis) };
 		}
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
-		if (this.affectedRows && ownTransaction) {
+		if (this.affectedRows && where.ownTransaction()) {
 			if (insertNew(connection, keys, owner, leaseMillis) == keys.size()) {
 				Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
 				return answers;
@@ -199,10 +199,10 @@ final class MySqlTableSql extends TableSql {
 	 */
 	@Override
 	boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
-			boolean checkExpiry) throws SQLException {
+			StepContext where) throws SQLException {
 		boolean[] answers = new boolean[keys.size()];
-		// checkExpiry is false only in the caller's transaction, which must not be rolled back from here.
-		if (checkExpiry && !connection.getAutoCommit()) {
+		// Never in the caller's transaction, which must not be rolled back from here.
+		if (where.ownTransaction() && !connection.getAutoCommit()) {
 			if (markConsumed(connection, keys, owner, retentionMillis, true) == keys.size()) {
 				Arrays.fill(answers, true); // the common case: every lease still held
 				return answers;

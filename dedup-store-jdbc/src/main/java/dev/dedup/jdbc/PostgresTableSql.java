@@ -49,7 +49,7 @@ final class PostgresTableSql extends TableSql {
 	@Override
 	@Nullable
 	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
-			boolean ownTransaction)
+			StepContext where)
 			throws SQLException {
 		String sql = "WITH acquired AS (INSERT INTO " + this.table + " AS d (dedup_key, state, owner, expires_at, "
 				+ "result, created_at, updated_at) SELECT k, 'C', ?, " + nowPlusMillis()
@@ -95,10 +95,10 @@ final class PostgresTableSql extends TableSql {
 
 	@Override
 	boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
-			boolean checkExpiry) throws SQLException {
+			StepContext where) throws SQLException {
 		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = NULL, expires_at = "
 				+ nowPlusMillis() + ", updated_at = statement_timestamp() WHERE dedup_key = ANY(CAST(? AS TEXT[])) "
-				+ "AND state = 'C' AND owner = ?" + expiryCheck(checkExpiry) + " RETURNING dedup_key";
+				+ "AND state = 'C' AND owner = ?" + expiryCheck(where) + " RETURNING dedup_key";
 		Set<String> completed = new HashSet<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setLong(1, retentionMillis);

@@ -41,15 +41,14 @@ abstract class TableSql {
 	/**
 	 * Claims distinct, sorted keys for {@code owner}: absent or expired rows become CONSUMING. One answer per
 	 * key, in order; null where a concurrent change hid the row between two statements (the caller retries).
-	 * {@code ownTransaction}: the step runs in a transaction of its own ({@link #claimIsMultiStatement}), not
-	 * the caller's, so it may roll back and start over.
+	 * In its own transaction ({@link #claimIsMultiStatement}) it may roll back and start over.
 	 */
 	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
-			long leaseMillis, boolean ownTransaction) throws SQLException;
+			long leaseMillis, StepContext where) throws SQLException;
 
 	/** Completes distinct, sorted keys without result; one answer per key, in order. */
 	abstract boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
-			boolean checkExpiry) throws SQLException;
+			StepContext where) throws SQLException;
 
 	/** Whether {@link #claim} of this many keys wants a transaction of its own. */
 	boolean claimIsMultiStatement(int keys) {
@@ -78,10 +77,10 @@ abstract class TableSql {
 	}
 
 	boolean complete(Connection connection, String key, String owner, long retentionMillis,
-			byte @Nullable [] result, boolean checkExpiry) throws SQLException {
+			byte @Nullable [] result, StepContext where) throws SQLException {
 		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = ?, expires_at = "
 				+ nowPlusMillis() + ", updated_at = " + now() + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
-				+ expiryCheck(checkExpiry);
+				+ expiryCheck(where);
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			if (result != null) {
 				statement.setBytes(1, result);
@@ -96,9 +95,9 @@ abstract class TableSql {
 		}
 	}
 
-	boolean release(Connection connection, String key, String owner, boolean checkExpiry) throws SQLException {
+	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
 		String sql = "DELETE FROM " + this.table + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
-				+ expiryCheck(checkExpiry);
+				+ expiryCheck(where);
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			setText(statement, 1, key);
 			setText(statement, 2, owner);
@@ -154,6 +153,10 @@ abstract class TableSql {
 			}
 		}
 		return live;
+	}
+
+	String expiryCheck(StepContext where) {
+		return expiryCheck(where.checksExpiry());
 	}
 
 	String expiryCheck(boolean checkExpiry) {
