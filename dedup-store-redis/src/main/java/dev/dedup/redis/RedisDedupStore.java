@@ -46,6 +46,12 @@ import org.springframework.util.ClassUtils;
  * Every driver failure (connection refused, timeout, error reply) is thrown as a
  * {@link DedupStoreException} naming this store. A claim that finds something else under its key (a string,
  * a list, a hash without a dedup state) leaves it alone and throws {@link ForeignEntryException}.
+ *
+ * <h2>Marks and failover</h2>
+ * Redis replicates asynchronously: a mark (complete) the master acknowledged can be lost when the master
+ * dies before its replica has it and Sentinel (or the cluster) promotes that replica; the message is then
+ * processed again. With {@code waitForReplicas} (see the constructor) each mark is followed by
+ * {@code WAIT}, and a mark that not enough replicas acknowledged in time fails instead of reporting success.
  */
 public final class RedisDedupStore implements DedupStore {
 
@@ -70,6 +76,11 @@ public final class RedisDedupStore implements DedupStore {
 
 	private final ScriptRunner runner;
 
+	private final Duration timeout;
+
+	/** The WAIT after each mark, or null when marks do not wait for replicas (the default). */
+	private final @Nullable ReplicaWait replicaWait;
+
 	/**
 	 * A store whose calls fail after {@link #DEFAULT_TIMEOUT} without an answer.
 	 * @param connectionFactory the Redis to use; with Lettuce, the batch forms use its shared connection
@@ -92,13 +103,44 @@ public final class RedisDedupStore implements DedupStore {
 	 * @param lettuceWhenPossible false to use Spring's driver-neutral path even on Lettuce (tests)
 	 */
 	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible) {
+		this(connectionFactory, timeout, lettuceWhenPossible, 0, Duration.ZERO);
+	}
+
+	/**
+	 * A store whose marks ({@link #complete}, {@link #completeAll}) wait until {@code waitForReplicas}
+	 * replicas have them: each mark that changed an entry is followed by {@code WAIT waitForReplicas
+	 * waitTimeout} on the same connection, and fails with a {@link DedupStoreException} if fewer replicas
+	 * acknowledged it, so that the caller does not take it as durable. The entry is CONSUMED on the master
+	 * then all the same (a retry of the mark answers false), and survives unless the master dies before its
+	 * replicas catch up.
+	 * <p>
+	 * WAIT blocks the connection it is sent on until the replicas answer, and it must be the connection the
+	 * mark was written on: so this takes Lettuce's shared connection (the default), whose other commands
+	 * queue behind each WAIT — one replica round trip while the replicas keep up, up to {@code waitTimeout}
+	 * when they do not. Not on Redis Cluster (a WAIT would reach one node only), nor on Jedis or a Lettuce
+	 * factory without a shared connection (each call may take another connection).
+	 * @param waitForReplicas the replicas each mark must reach; 0 for none (no WAIT: the other constructors)
+	 * @param waitTimeout how long the server waits for them; at least 1ms and below {@code timeout}, so the
+	 * answer arrives within the store call's deadline
+	 * @throws IllegalArgumentException if the factory or the durations do not allow waiting
+	 */
+	public RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, int waitForReplicas,
+			Duration waitTimeout) {
+		this(connectionFactory, timeout, true, waitForReplicas, waitTimeout);
+	}
+
+	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible,
+			int waitForReplicas, Duration waitTimeout) {
 		if (timeout.toMillis() < 1) {
 			throw new IllegalArgumentException("The store timeout must be at least 1ms, was " + timeout);
 		}
 		this.connectionFactory = connectionFactory;
+		this.timeout = timeout;
 		ScriptRunner lettuce = (lettuceWhenPossible && LETTUCE_PRESENT)
 				? LettuceScriptRunner.forFactory(connectionFactory, timeout) : null;
 		this.runner = (lettuce != null) ? lettuce : new ConnectionScriptRunner(connectionFactory);
+		this.replicaWait = (waitForReplicas != 0)
+				? ReplicaWait.of(connectionFactory, lettuce != null, timeout, waitForReplicas, waitTimeout) : null;
 	}
 
 	@Override
@@ -108,11 +150,17 @@ public final class RedisDedupStore implements DedupStore {
 
 	@Override
 	public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
+		long started = System.nanoTime();
 		byte[] owned = bytes(owner);
 		byte[] ttl = millis("retention", retention);
 		// No third argument means no result, so an empty result stays distinct from none.
 		byte[][] args = (result != null) ? new byte[][] { owned, ttl, result } : new byte[][] { owned, ttl };
-		return isOne(perKey("complete '" + key + "'", StoreScript.COMPLETE, List.of(key), args).get(0));
+		String action = "complete '" + key + "'";
+		boolean completed = isOne(perKey(action, StoreScript.COMPLETE, List.of(key), args).get(0));
+		if (completed) {
+			awaitReplicas(action, 1, started);
+		}
+		return completed;
 	}
 
 	@Override
@@ -296,12 +344,32 @@ public final class RedisDedupStore implements DedupStore {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
+		long started = System.nanoTime();
+		String action = "complete " + keys.size() + " keys";
 		List<Boolean> results = new ArrayList<>(keys.size());
-		for (Object reply : perKey("complete " + keys.size() + " keys", StoreScript.COMPLETE, keys,
+		int completed = 0;
+		for (Object reply : perKey(action, StoreScript.COMPLETE, keys,
 				new byte[][] { bytes(owner), millis("retention", retention) })) {
-			results.add(isOne(reply));
+			boolean one = isOne(reply);
+			results.add(one);
+			completed += one ? 1 : 0;
+		}
+		if (completed > 0) {
+			awaitReplicas(action, completed, started);
 		}
 		return results;
+	}
+
+	/**
+	 * With {@code waitForReplicas}, waits until enough replicas have the {@code marked} marks just written,
+	 * within what is left of the store call's deadline; otherwise does nothing.
+	 * @throws DedupStoreException if fewer replicas acknowledged them, or no answer came in time
+	 */
+	private void awaitReplicas(String action, int marked, long started) {
+		ReplicaWait wait = this.replicaWait;
+		if (wait != null) {
+			wait.await(action, marked, started + this.timeout.toNanos());
+		}
 	}
 
 	/** {@value #MAX_KEY_LENGTH}: see {@link #MAX_KEY_LENGTH}. */
@@ -312,7 +380,9 @@ public final class RedisDedupStore implements DedupStore {
 
 	@Override
 	public String toString() {
-		return "RedisDedupStore[" + this.connectionFactory.getClass().getSimpleName() + "]";
+		ReplicaWait wait = this.replicaWait;
+		return "RedisDedupStore[" + this.connectionFactory.getClass().getSimpleName()
+				+ ((wait != null) ? ", marks wait for " + wait : "") + "]";
 	}
 
 	private @Nullable Object runOne(String action, ScriptCall call) {
