@@ -29,7 +29,7 @@ final class PollClaims {
 	private final CompletionLane lane;
 
 	/** Claims whose record has not come up yet, by topic, partition and offset. */
-	private final Map<Position, Claim> waiting = new HashMap<>();
+	private final Map<Position, Ahead> waiting = new HashMap<>();
 
 	private final List<Completion> completions = new ArrayList<>();
 
@@ -59,28 +59,30 @@ final class PollClaims {
 	void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<?, ?> first, DedupEngine engine,
 			Function<ConsumerRecord<?, ?>, @Nullable KeyAndLease> keyOf) {
 		Position start = Position.of(first);
-		Map<Duration, Map<String, Position>> byLease = new LinkedHashMap<>();
+		Map<Duration, Map<String, Slot>> byLease = new LinkedHashMap<>();
 		Set<String> seen = new HashSet<>();
 		boolean started = false;
 		for (ConsumerRecord<?, ?> record : poll) {
 			started = started || Position.of(record).equals(start);
 			KeyAndLease key = started ? keyOf.apply(record) : null;
 			if (key != null && seen.add(key.key())) {
-				byLease.computeIfAbsent(key.lease(), lease -> new LinkedHashMap<>()).put(key.key(), Position.of(record));
+				byLease.computeIfAbsent(key.lease(), lease -> new LinkedHashMap<>()).put(key.key(),
+						new Slot(Position.of(record), key.fromId()));
 			}
 		}
-		Map<Position, Claim> claimed = new HashMap<>();
+		Map<Position, Ahead> claimed = new HashMap<>();
 		try {
-			byLease.forEach((lease, positions) -> {
-				List<String> keys = new ArrayList<>(positions.keySet());
+			byLease.forEach((lease, slots) -> {
+				List<String> keys = new ArrayList<>(slots.keySet());
 				List<Claim> answers = engine.claimAll(keys, lease);
 				for (int i = 0; i < keys.size(); i++) {
-					claimed.put(positions.get(keys.get(i)), answers.get(i));
+					Slot slot = slots.get(keys.get(i));
+					claimed.put(slot.position(), new Ahead(answers.get(i), slot.fromId()));
 				}
 			});
 		}
 		catch (DedupStoreException | ForeignEntryException ex) {
-			claimed.values().forEach(Claim::release); // from an earlier lease group; the redelivery claims again
+			claimed.values().forEach(ahead -> ahead.claim().release()); // an earlier lease group's; claimed again
 			throw ex;
 		}
 		this.claimedPoll = poll;
@@ -94,12 +96,26 @@ final class PollClaims {
 
 	/** The claim made ahead for this record, if it was made for the same key. */
 	@Nullable Claim take(ConsumerRecord<?, ?> record, String key) {
-		Claim claim = this.waiting.remove(Position.of(record));
-		if (claim != null && !claim.key().equals(key)) {
-			claim.release(); // the id resolver answered differently this time; claim the new key on its own
+		Ahead ahead = this.waiting.remove(Position.of(record));
+		if (ahead != null && !ahead.claim().key().equals(key)) {
+			ahead.claim().release(); // the id resolver answered differently this time; claim the new key on its own
 			return null;
 		}
-		return claim;
+		return (ahead != null) ? ahead.claim() : null;
+	}
+
+	/**
+	 * The claim made ahead for this record under a key made of its id, so the caller need not resolve the id
+	 * again (the poll's keys were found when it was claimed); null otherwise, and then nothing is taken.
+	 */
+	@Nullable Claim takeIfKeyedById(ConsumerRecord<?, ?> record) {
+		Position position = Position.of(record);
+		Ahead ahead = this.waiting.get(position);
+		if (ahead == null || !ahead.fromId()) {
+			return null;
+		}
+		this.waiting.remove(position);
+		return ahead.claim();
 	}
 
 	void completing(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
@@ -119,7 +135,8 @@ final class PollClaims {
 	/** Forget the poll; the claims whose records never came up are returned, for the caller to release. */
 	List<Claim> endPoll() {
 		this.claimedPoll = null;
-		List<Claim> unused = new ArrayList<>(this.waiting.values());
+		List<Claim> unused = new ArrayList<>(this.waiting.size());
+		this.waiting.values().forEach(ahead -> unused.add(ahead.claim()));
 		this.waiting.clear();
 		return unused;
 	}
@@ -135,7 +152,14 @@ final class PollClaims {
 	record Completion(String record, CompletableFuture<Boolean> done) {
 	}
 
-	record KeyAndLease(String key, Duration lease) {
+	/** A key to claim ahead; {@code fromId}: made of the record's id (see {@link RecordKeys.QuietKey}). */
+	record KeyAndLease(String key, Duration lease, boolean fromId) {
+	}
+
+	private record Slot(Position position, boolean fromId) {
+	}
+
+	private record Ahead(Claim claim, boolean fromId) {
 	}
 
 }

@@ -121,14 +121,19 @@ public final class PollDedup {
 		consumesFor(group);
 		releaseLeftover();
 		ListenerDedupSettings listener = this.shared.settings().resolve(group, record.topic());
-		String key = this.shared.keys().keyFor(record, group, listener, stats());
+		// Claimed ahead under its id's key: the key was found when the poll was claimed, no need to again.
+		Claim keyedAhead = (poll != null && this.ahead.hasClaimedAhead(poll)) ? this.ahead.takeIfKeyedById(record)
+				: null;
+		String key = (keyedAhead != null) ? keyedAhead.key()
+				: this.shared.keys().keyFor(record, group, listener, stats());
 		if (key == null) {
 			return Turn.RUN;
 		}
 		Claim claim;
 		boolean batched;
 		try {
-			Claim claimedAhead = poll == null ? null : claimedAhead(poll, record, key, group);
+			Claim claimedAhead = (keyedAhead != null) ? begun(keyedAhead)
+					: (poll == null) ? null : claimedAhead(poll, record, key, group);
 			batched = claimedAhead != null;
 			claim = batched ? claimedAhead : claimNow(key, listener);
 		}
@@ -201,8 +206,9 @@ public final class PollDedup {
 			try {
 				this.ahead.claimAhead(poll, record, this.shared.engine(), next -> {
 					ListenerDedupSettings listener = this.shared.settings().resolve(group, next.topic());
-					String nextKey = this.shared.keys().quietKeyFor(next, group, listener);
-					return nextKey == null ? null : new PollClaims.KeyAndLease(nextKey, listener.lease());
+					RecordKeys.QuietKey nextKey = this.shared.keys().quietKeyFor(next, group, listener);
+					return nextKey == null ? null
+							: new PollClaims.KeyAndLease(nextKey.key(), listener.lease(), nextKey.fromId());
 				});
 			}
 			catch (ForeignEntryException ex) {
@@ -214,9 +220,11 @@ public final class PollDedup {
 			}
 		}
 		Claim claim = this.ahead.take(record, key);
-		if (claim == null) {
-			return null;
-		}
+		return (claim != null) ? begun(claim) : null;
+	}
+
+	/** A claim made ahead, now that its record's turn came; null if its lease ran out meanwhile. */
+	private static @Nullable Claim begun(Claim claim) {
 		return claim.status() != ClaimStatus.ACQUIRED || claim.begin() ? claim : null;
 	}
 

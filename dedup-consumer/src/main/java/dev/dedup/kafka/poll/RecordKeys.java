@@ -68,7 +68,7 @@ public final class RecordKeys {
 	 * The key {@link #keyFor} will give this record, found without counting, logging or throwing; null where
 	 * it will give none, or where the id resolver fails (that is reported when {@link #keyFor} runs).
 	 */
-	@Nullable String quietKeyFor(ConsumerRecord<?, ?> record, @Nullable String group, ListenerDedupSettings listener) {
+	@Nullable QuietKey quietKeyFor(ConsumerRecord<?, ?> record, @Nullable String group, ListenerDedupSettings listener) {
 		String scope = scope(group);
 		IdKey found;
 		try {
@@ -78,9 +78,16 @@ public final class RecordKeys {
 			return null;
 		}
 		if (found.key() != null) {
-			return found.key();
+			return new QuietKey(found.key(), true);
 		}
-		return listener.missingId() == MissingIdPolicy.OFFSET ? offsetKey(scope, record) : null;
+		return listener.missingId() == MissingIdPolicy.OFFSET ? new QuietKey(offsetKey(scope, record), false) : null;
+	}
+
+	/**
+	 * A key found quietly; {@code fromId}: made of the record's id, so {@link #keyFor} would give the same
+	 * key with nothing to count or log (an offset key comes with the missing-id count).
+	 */
+	record QuietKey(String key, boolean fromId) {
 	}
 
 	/**
