@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * Builds store keys as {@code {prefix}:{scope}:{id}}. The scope keeps consumers apart (a Kafka consumer
@@ -26,6 +28,11 @@ public final class DedupKeys {
 	private final String prefix;
 
 	private final int maxKeyLength;
+
+	/** Scopes seen so far (consumer groups, identities), at most {@link #MAX_CACHED_SCOPES}. */
+	private final ConcurrentMap<String, Head> heads = new ConcurrentHashMap<>();
+
+	private static final int MAX_CACHED_SCOPES = 1024;
 
 	public DedupKeys(String prefix, int maxKeyLength) {
 		if (prefix.isEmpty()) {
@@ -58,9 +65,9 @@ public final class DedupKeys {
 			throw new InvalidMessageIdException("The key scope is empty");
 		}
 		checkNoControlCharacters("message id", id);
-		checkNoControlCharacters("key scope", scope);
-		String head = this.prefix + ':' + escapeScope(scope) + ':';
-		int headLength = utf8Length(head);
+		Head found = head(scope);
+		String head = found.text();
+		int headLength = found.utf8Length();
 		if (headLength + utf8Length(id) <= this.maxKeyLength) {
 			return head + id;
 		}
@@ -106,8 +113,47 @@ public final class DedupKeys {
 		return value.length() <= 64 ? value : value.substring(0, 64) + "…";
 	}
 
-	private static int utf8Length(String value) {
-		return value.getBytes(StandardCharsets.UTF_8).length;
+	/**
+	 * Bytes of {@code value} in UTF-8, counted without encoding it (a key is built per message). A lone
+	 * surrogate counts as the one byte ({@code ?}) the encoder would write; ids with one are refused anyway.
+	 */
+	static int utf8Length(String value) {
+		int bytes = 0;
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if (c < 0x80) {
+				bytes++;
+			}
+			else if (c < 0x800) {
+				bytes += 2;
+			}
+			else if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+				bytes += 4;
+				i++;
+			}
+			else {
+				bytes += Character.isSurrogate(c) ? 1 : 3;
+			}
+		}
+		return bytes;
+	}
+
+	/** {@code prefix:scope:} for one scope, checked and measured once: a consumer has few groups. */
+	private Head head(String scope) {
+		Head cached = this.heads.get(scope);
+		if (cached != null) {
+			return cached;
+		}
+		checkNoControlCharacters("key scope", scope);
+		String text = this.prefix + ':' + escapeScope(scope) + ':';
+		Head head = new Head(text, utf8Length(text));
+		if (this.heads.size() < MAX_CACHED_SCOPES) {
+			this.heads.putIfAbsent(scope, head);
+		}
+		return head;
+	}
+
+	private record Head(String text, int utf8Length) {
 	}
 
 	static String sha256Hex(String value) {

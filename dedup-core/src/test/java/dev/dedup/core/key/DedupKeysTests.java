@@ -278,4 +278,25 @@ class DedupKeysTests {
 		assertThat(this.keys.key("g", "emoji-\uD83D\uDE00")).endsWith("emoji-\uD83D\uDE00");
 	}
 
+
+	@Test
+	void keyLengthsAreCountedAsTheirUtf8BytesWithoutEncoding() {
+		for (String value : java.util.List.of("", "order-42", "café", "注文-42", "emoji 😀 id", "mixé 注 😀 end", "ÿ" + "€".repeat(40))) {
+			assertThat(DedupKeys.utf8Length(value)).as(value)
+				.isEqualTo(value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+		}
+	}
+
+	@Test
+	void aScopeIsCheckedAndEscapedTheSameOnEveryUse() {
+		DedupKeys keys = new DedupKeys("dedup", 200);
+		assertThat(keys.key("a:b", "1")).isEqualTo("dedup:a%3Ab:1");
+		assertThat(keys.key("a:b", "2")).isEqualTo("dedup:a%3Ab:2");
+		for (int attempt = 0; attempt < 2; attempt++) {
+			org.assertj.core.api.Assertions.assertThatExceptionOfType(InvalidMessageIdException.class)
+				.isThrownBy(() -> keys.key("bad\u0001scope", "1"))
+				.withMessageContaining("control character");
+		}
+	}
+
 }
