@@ -3,7 +3,6 @@ package dev.dedup.test.services;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,14 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 import org.jspecify.annotations.Nullable;
 
@@ -48,7 +45,6 @@ public final class PrivateRedisSentinel implements AutoCloseable {
 	/** The name the Sentinel monitors the master under. */
 	public static final String MASTER_NAME = "dedup-master";
 
-	private static final String EXECUTABLE = "redis-server";
 
 	private static final Duration DOWN_AFTER = Duration.ofSeconds(1);
 
@@ -83,8 +79,8 @@ public final class PrivateRedisSentinel implements AutoCloseable {
 	 * @throws AssertionError if {@code redis-server} is not installed or the set does not come up
 	 */
 	public PrivateRedisSentinel() {
-		this.executable = findExecutable();
-		this.directory = createDirectory();
+		this.executable = RedisProcesses.findExecutable("its own Redis and Sentinel");
+		this.directory = RedisProcesses.createDirectory("dedup-private-sentinel-");
 		Runtime.getRuntime().addShutdownHook(this.reaper);
 		try {
 			// Persistence off: only what reached the replica may survive the master. A full sync without the
@@ -206,7 +202,7 @@ public final class PrivateRedisSentinel implements AutoCloseable {
 	public void close() {
 		stopSentinel();
 		this.servers.forEach(PrivateRedisServer::close);
-		deleteDirectory();
+		RedisProcesses.deleteDirectory(this.directory);
 		try {
 			Runtime.getRuntime().removeShutdownHook(this.reaper);
 		}
@@ -273,12 +269,12 @@ public final class PrivateRedisSentinel implements AutoCloseable {
 			}
 			Process started = this.sentinel;
 			if (started == null || !started.isAlive()) {
-				throw new AssertionError("redis-server --sentinel on port " + this.sentinelPort + " exited:\n" + tail(log));
+				throw new AssertionError("redis-server --sentinel on port " + this.sentinelPort + " exited:\n" + RedisProcesses.tail(log));
 			}
 			pause(20);
 		}
 		throw new AssertionError("redis-server --sentinel on port " + this.sentinelPort + " did not answer PING within "
-				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + tail(log));
+				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + RedisProcesses.tail(log));
 	}
 
 	private void stopSentinel() {
@@ -495,49 +491,7 @@ public final class PrivateRedisSentinel implements AutoCloseable {
 			pause(50);
 		}
 		throw new AssertionError("Timed out after " + timeout.toSeconds() + " s waiting for " + what + " (" + this
-				+ "); Sentinel log:\n" + tail(this.directory.resolve("sentinel-" + this.sentinelPort + ".log")));
-	}
-
-	private static Path findExecutable() {
-		String path = System.getenv("PATH");
-		for (String dir : (path != null) ? path.split(File.pathSeparator) : new String[0]) {
-			Path candidate = Path.of(dir, EXECUTABLE);
-			if (Files.isExecutable(candidate)) {
-				return candidate;
-			}
-		}
-		throw new AssertionError(EXECUTABLE + " is not on the PATH, but this test starts its own Redis and Sentinel. "
-				+ "Install it with: apt-get install redis-server");
-	}
-
-	private static Path createDirectory() {
-		try {
-			return Files.createTempDirectory("dedup-private-sentinel-");
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-	}
-
-	private void deleteDirectory() {
-		try (Stream<Path> paths = Files.walk(this.directory)) {
-			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-				Files.deleteIfExists(path);
-			}
-		}
-		catch (IOException ex) {
-			// A leftover temporary directory is not worth failing a test for.
-		}
-	}
-
-	private static String tail(Path log) {
-		try {
-			List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-			return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-		}
-		catch (IOException ex) {
-			return "(no log: " + ex.getMessage() + ")";
-		}
+				+ "); Sentinel log:\n" + RedisProcesses.tail(this.directory.resolve("sentinel-" + this.sentinelPort + ".log")));
 	}
 
 	private static void pause(long millis) {

@@ -1,17 +1,12 @@
 package dev.dedup.test.services;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.jspecify.annotations.Nullable;
 
@@ -37,7 +32,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PrivateRedisServer implements AutoCloseable {
 
-	private static final String EXECUTABLE = "redis-server";
 
 	private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(15);
 
@@ -71,8 +65,8 @@ public final class PrivateRedisServer implements AutoCloseable {
 	 */
 	public PrivateRedisServer(List<String> extraArguments) {
 		this.extraArguments = List.copyOf(extraArguments);
-		this.executable = findExecutable();
-		this.directory = createDirectory();
+		this.executable = RedisProcesses.findExecutable("its own Redis");
+		this.directory = RedisProcesses.createDirectory("dedup-private-redis-");
 		Runtime.getRuntime().addShutdownHook(this.reaper);
 		AssertionError lastFailure = new AssertionError("redis-server did not start");
 		for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
@@ -217,7 +211,7 @@ public final class PrivateRedisServer implements AutoCloseable {
 	@Override
 	public void close() {
 		stop();
-		deleteDirectory();
+		RedisProcesses.deleteDirectory(this.directory);
 		try {
 			Runtime.getRuntime().removeShutdownHook(this.reaper);
 		}
@@ -240,13 +234,13 @@ public final class PrivateRedisServer implements AutoCloseable {
 			if (!started.isAlive()) {
 				this.process = null;
 				throw new AssertionError("redis-server on port " + this.port + " exited with "
-						+ started.exitValue() + ":\n" + tail(log));
+						+ started.exitValue() + ":\n" + RedisProcesses.tail(log));
 			}
 			pause();
 		}
 		stop();
 		throw new AssertionError("redis-server on port " + this.port + " did not answer PING within "
-				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + tail(log));
+				+ STARTUP_TIMEOUT.toSeconds() + " s:\n" + RedisProcesses.tail(log));
 	}
 
 	private static void thawQuietly(Process running) {
@@ -265,48 +259,6 @@ public final class PrivateRedisServer implements AutoCloseable {
 		Process running = this.process;
 		if (running != null) {
 			running.destroyForcibly();
-		}
-	}
-
-	private static Path findExecutable() {
-		String path = System.getenv("PATH");
-		for (String dir : (path != null) ? path.split(File.pathSeparator) : new String[0]) {
-			Path candidate = Path.of(dir, EXECUTABLE);
-			if (Files.isExecutable(candidate)) {
-				return candidate;
-			}
-		}
-		throw new AssertionError(EXECUTABLE + " is not on the PATH, but this test starts its own Redis. "
-				+ "Install it with: apt-get install redis-server");
-	}
-
-	private static Path createDirectory() {
-		try {
-			return Files.createTempDirectory("dedup-private-redis-");
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-	}
-
-	private void deleteDirectory() {
-		try (Stream<Path> paths = Files.walk(this.directory)) {
-			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-				Files.deleteIfExists(path);
-			}
-		}
-		catch (IOException ex) {
-			// A leftover temporary directory is not worth failing a test for.
-		}
-	}
-
-	private static String tail(Path log) {
-		try {
-			List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-			return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-		}
-		catch (IOException ex) {
-			return "(no log: " + ex.getMessage() + ")";
 		}
 	}
 
