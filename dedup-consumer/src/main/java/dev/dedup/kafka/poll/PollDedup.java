@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.engine.Claim;
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.engine.ClaimStatus;
+import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
