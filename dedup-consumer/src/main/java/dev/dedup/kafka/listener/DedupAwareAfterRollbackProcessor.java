@@ -49,12 +49,12 @@ public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProc
 		DedupRetryLaterException retryLater = DedupAwareErrorHandler.findRetryLater(exception);
 		if (retryLater == null) {
 			this.delegate.process(records, consumer, container, exception, recoverable, eosMode);
-			RolledBackOffsets.remember(consumer, records);
+			rememberSoughtBack(consumer, records, container);
 			return;
 		}
 		// The transaction rolled back, so nothing was committed; seek everything back, the first record included.
 		SeekUtils.doSeeks(List.copyOf(records), consumer, exception, false, (record, ex) -> false, LOGGER);
-		RolledBackOffsets.remember(consumer, records);
+		rememberSoughtBack(consumer, records, container);
 		DedupAwareErrorHandler.pause(retryLater, container);
 	}
 
@@ -68,12 +68,23 @@ public class DedupAwareAfterRollbackProcessor<K, V> implements AfterRollbackProc
 		records.forEach(all::add);
 		if (retryLater == null) {
 			this.delegate.processBatch(records, recordList, consumer, container, exception, recoverable, eosMode);
-			RolledBackOffsets.remember(consumer, all);
+			rememberSoughtBack(consumer, all, container);
 			return;
 		}
 		SeekUtils.doSeeks(all, consumer, exception, false, (record, ex) -> false, LOGGER);
-		RolledBackOffsets.remember(consumer, all);
+		rememberSoughtBack(consumer, all, container);
 		DedupAwareErrorHandler.pause(retryLater, container);
+	}
+
+	/**
+	 * With a Kafka transaction manager the offsets were part of the transaction and rolled back with it;
+	 * with any other the container acknowledged the records already (see {@link RolledBackOffsets}).
+	 */
+	private static void rememberSoughtBack(Consumer<?, ?> consumer, List<? extends ConsumerRecord<?, ?>> records,
+			MessageListenerContainer container) {
+		if (container.getContainerProperties().getKafkaAwareTransactionManager() == null) {
+			RolledBackOffsets.remember(consumer, records);
+		}
 	}
 
 	@Override
