@@ -80,7 +80,7 @@ class InMemoryDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	@Test
-	void heldEntriesNeverExceedTheMaximumTheLeastRecentlyUsedGoFirst() {
+	void heldEntriesNeverExceedTheMaximumAndTheNewestStays() {
 		InMemoryDedupStore store = new InMemoryDedupStore(new MutableClock(), 100);
 		for (int i = 0; i < 10_000; i++) {
 			store.claim("k-" + i, "a", Duration.ofDays(1));

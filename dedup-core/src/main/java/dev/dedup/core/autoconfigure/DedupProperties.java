@@ -86,7 +86,7 @@ public class DedupProperties {
 	public static class Memory {
 
 		/**
-		 * The most entries it holds; past it the least recently used are dropped before their retention ends,
+		 * The most entries it holds; past it Caffeine's size policy drops some before their retention ends,
 		 * so a later copy of such a message runs again. Expired entries are dropped whatever this is.
 		 */
 		private long maxEntries = InMemoryDedupStore.DEFAULT_MAX_ENTRIES;

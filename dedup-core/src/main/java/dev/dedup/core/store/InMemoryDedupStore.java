@@ -17,9 +17,9 @@ import org.jspecify.annotations.Nullable;
  * it falls back to it. Each step is one {@link ConcurrentMap#compute} and so atomic per key.
  * <p>
  * Memory is bounded: entries are held in a Caffeine cache that drops each one when its lease or retention
- * ends (touched or not), and at most {@code maxEntries} in all. Past that bound the entries least recently
- * used are dropped early, so a copy of a message older than those runs again: size it above the messages
- * one retention brings.
+ * ends (touched or not), and at most {@code maxEntries} in all. Past that bound Caffeine's size policy
+ * (W-TinyLFU: the newest entries and the often used stay) drops some early, so a copy of a message older
+ * than those runs again: size it above the messages one retention brings.
  */
 public final class InMemoryDedupStore implements DedupStore {
 
@@ -47,7 +47,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
 	/**
 	 * @param clock the store's clock, which decides expiry; tests pass a clock they can move
-	 * @param maxEntries the most entries held; past it the least recently used are dropped
+	 * @param maxEntries the most entries held; past it Caffeine's size policy drops some early
 	 */
 	public InMemoryDedupStore(Clock clock, long maxEntries) {
 		if (maxEntries < 1) {
