@@ -68,11 +68,6 @@ public final class DedupKafkaStats {
 
 	private final List<BiConsumer<Scope, GroupCounts>> newGroupListeners = new CopyOnWriteArrayList<>();
 
-	/** The counts of one consumer group (outside a container: no listener id), created at its first record. */
-	public GroupCounts group(@Nullable String group) {
-		return group(group, null);
-	}
-
 	/** The counts of one consumer group and listener, created at their first record. */
 	public GroupCounts group(@Nullable String group, @Nullable String listenerId) {
 		Scope scope = Scope.of(group, listenerId);
