@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.dedup.core.Durations;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
@@ -131,9 +132,7 @@ public final class RedisDedupStore implements DedupStore {
 
 	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible,
 			int waitForReplicas, Duration waitTimeout) {
-		if (timeout.toMillis() < 1) {
-			throw new IllegalArgumentException("The store timeout must be at least 1ms, was " + timeout);
-		}
+		Durations.requireAtLeastOneMilli(timeout, "store timeout");
 		this.connectionFactory = connectionFactory;
 		this.timeout = timeout;
 		ScriptRunner lettuce = (lettuceWhenPossible && LETTUCE_PRESENT)

@@ -23,12 +23,8 @@ public record ListenerDedupSettings(MessageIdResolver idResolver, MissingIdPolic
 		Objects.requireNonNull(idResolver, "idResolver");
 		Objects.requireNonNull(missingId, "missingId");
 		Objects.requireNonNull(onInProgress, "onInProgress");
-		requireAtLeastOneMillisecond(lease, "lease");
-		requireAtLeastOneMillisecond(retention, "retention");
-	}
-
-	private static void requireAtLeastOneMillisecond(Duration value, String name) {
-		Durations.requireAtLeastOneMilli(value, "dedup " + name);
+		Durations.requireAtLeastOneMilli(lease, "dedup lease");
+		Durations.requireAtLeastOneMilli(retention, "dedup retention");
 	}
 
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.dedup.core.Durations;
 import dev.dedup.core.store.ClaimResult;
 
 /**
@@ -139,7 +140,7 @@ public final class Claim implements AutoCloseable {
 		if (this.status == ClaimStatus.BYPASSED) {
 			return true;
 		}
-		DedupEngine.requirePositive(retention, "retention"); // before closing, so a bad argument loses nothing
+		Durations.requireAtLeastOneMilli(retention, "retention"); // before closing, so a bad argument loses nothing
 		closeOrFail("complete");
 		return this.engine.complete(this, retention, result);
 	}

@@ -130,7 +130,7 @@ public final class DedupEngine implements AutoCloseable {
 	 * unreachable and the policy is fail-open.
 	 */
 	private List<Claim> claimKeys(List<String> keys, Duration lease, Function<String, List<ClaimResult>> storeCall) {
-		requirePositive(lease, "lease");
+		Durations.requireAtLeastOneMilli(lease, "lease");
 		String owner = newOwnerId();
 		List<ClaimResult> answers;
 		boolean joinsTransaction;
@@ -211,7 +211,7 @@ public final class DedupEngine implements AutoCloseable {
 	 * @throws IllegalStateException if a claim did not acquire its key or was already closed
 	 */
 	public List<Boolean> completeAll(List<Claim> claims, Duration retention) {
-		requirePositive(retention, "retention");
+		Durations.requireAtLeastOneMilli(retention, "retention");
 		Map<String, List<Integer>> byOwner = new LinkedHashMap<>();
 		Boolean[] results = new Boolean[claims.size()];
 		for (int i = 0; i < claims.size(); i++) {
@@ -350,10 +350,6 @@ public final class DedupEngine implements AutoCloseable {
 	static String newOwnerId() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
 		return Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
-	}
-
-	static void requirePositive(Duration duration, String name) {
-		Durations.requireAtLeastOneMilli(duration, name);
 	}
 
 	private static void sleep(long millis) {
