@@ -33,9 +33,9 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import dev.dedup.benchmarks.ThroughputApplication.CountingListener;
 import dev.dedup.core.engine.DedupEngine;
-import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForwardingDedupStore;
 import dev.dedup.core.store.StoreOperation;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
 import dev.dedup.kafka.poll.DedupKafkaStats;
@@ -380,11 +380,7 @@ public final class KafkaThroughputBenchmark {
 		if (context.getBeansOfType(DedupEngine.class).isEmpty()) {
 			return null;
 		}
-		DedupStore store = context.getBean(DedupEngine.class).store();
-		if (store instanceof CircuitBreakingDedupStore guarded) {
-			store = guarded.store();
-		}
-		return (store instanceof CountingDedupStore counting) ? counting : null;
+		return ForwardingDedupStore.find(context.getBean(DedupEngine.class).store(), CountingDedupStore.class);
 	}
 
 	/**

@@ -19,8 +19,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.store.CountingDedupStore;
-import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForwardingDedupStore;
 import dev.dedup.core.store.StoreOperation;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.redis.RedisDedupStore;
@@ -99,7 +99,8 @@ class KafkaRedisClusterTests {
 		String listenerId = this.registry.getListenerContainers().iterator().next().getListenerId();
 		assertThat(scopes).as("the counts are the group's and the listener's (the meters' tags)")
 			.contains(new DedupKafkaStats.Scope("cluster-" + RUN, listenerId));
-		CountingDedupStore counts = (CountingDedupStore) ((CircuitBreakingDedupStore) this.engine.store()).store();
+		CountingDedupStore counts = ForwardingDedupStore.find(this.engine.store(), CountingDedupStore.class);
+		assertThat(counts).isNotNull();
 		assertThat(counts.keys(StoreOperation.CLAIM_ALL)).as("keys claimed in batches")
 			.isGreaterThan(counts.calls(StoreOperation.CLAIM_ALL));
 	}

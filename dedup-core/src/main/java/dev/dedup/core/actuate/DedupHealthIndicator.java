@@ -7,6 +7,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 
 import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForwardingDedupStore;
 
 /**
  * The {@code dedup} health: UP when the store answers one cheap request ({@link DedupStore#ping()}: Redis
@@ -37,18 +38,13 @@ public final class DedupHealthIndicator implements HealthIndicator {
 		catch (RuntimeException ex) {
 			health = Health.down(ex);
 		}
-		health.withDetail("store", describe(this.store))
+		health.withDetail("store", ForwardingDedupStore.innermost(this.store).toString())
 			.withDetail("pingMillis", Duration.ofNanos(System.nanoTime() - start).toMillis());
-		CircuitBreakingDedupStore breaker = Stores.find(this.store, CircuitBreakingDedupStore.class);
+		CircuitBreakingDedupStore breaker = ForwardingDedupStore.find(this.store, CircuitBreakingDedupStore.class);
 		if (breaker != null) {
 			health.withDetail("circuitBreaker", breaker.circuitBreaker().getState().name());
 		}
 		return health.build();
-	}
-
-	/** The store itself, past the wrappers the engine adds (counting, circuit breaker). */
-	private static String describe(DedupStore store) {
-		return Stores.innermost(store).toString();
 	}
 
 }

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.StoreOperation;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.ForwardingDedupStore;
 
 /**
  * {@code dedup.store.calls} (a timer per operation: calls and time, failed calls included) and
@@ -27,7 +28,7 @@ public final class StoreMeters implements MeterBinder {
 
 	/** Meters for {@code store} (as the engine uses it), or none if nothing counts its calls. */
 	public static MeterBinder of(DedupStore store) {
-		CountingDedupStore counts = Stores.find(store, CountingDedupStore.class);
+		CountingDedupStore counts = ForwardingDedupStore.find(store, CountingDedupStore.class);
 		return (counts != null) ? new StoreMeters(counts) : registry -> {
 		};
 	}

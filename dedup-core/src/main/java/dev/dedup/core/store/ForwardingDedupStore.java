@@ -27,6 +27,32 @@ public abstract class ForwardingDedupStore implements DedupStore {
 	}
 
 	/**
+	 * {@code store} itself or the first wrapper of {@code type} behind it, e.g. the engine's
+	 * {@link CountingDedupStore}; null if there is none.
+	 */
+	public static <T extends DedupStore> @Nullable T find(DedupStore store, Class<T> type) {
+		for (DedupStore current = store; current != null; current = inner(current)) {
+			if (type.isInstance(current)) {
+				return type.cast(current);
+			}
+		}
+		return null;
+	}
+
+	/** The store behind every wrapper in front of {@code store}. */
+	public static DedupStore innermost(DedupStore store) {
+		DedupStore current = store;
+		for (DedupStore next = inner(current); next != null; next = inner(next)) {
+			current = next;
+		}
+		return current;
+	}
+
+	private static @Nullable DedupStore inner(DedupStore store) {
+		return (store instanceof ForwardingDedupStore forwarding) ? forwarding.store() : null;
+	}
+
+	/**
 	 * Runs one step on the inner store.
 	 * @param keys how many keys the step carries (one, a batch's size, or none for a ping)
 	 */
