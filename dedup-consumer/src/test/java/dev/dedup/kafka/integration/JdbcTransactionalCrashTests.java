@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 
 import com.zaxxer.hikari.HikariDataSource;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -42,7 +45,7 @@ class JdbcTransactionalCrashTests {
 		String topic = "jdbc-crash-" + run;
 		String orders = "orders_" + run;
 		String dedupTable = "dd_crash_" + run;
-		long seed = System.nanoTime();
+		long seed = Long.getLong("dedup.crash.seed", System.nanoTime()); // -Ddedup.crash.seed=<seed> replays a run
 		Random random = new Random(seed);
 
 		HikariDataSource dataSource = new HikariDataSource();
@@ -91,10 +94,16 @@ class JdbcTransactionalCrashTests {
 				victim.kill();
 				children.add(start(vendor, "r" + kill, properties));
 			}
-			await().atMost(Duration.ofSeconds(60))
-				.untilAsserted(() -> assertThat(count(jdbc, "SELECT COUNT(DISTINCT id) FROM " + orders))
-					.as("seed %d, consumers:%n%s", seed, outputs(children))
-					.isEqualTo(UNIQUE_IDS));
+			try {
+				await().atMost(Duration.ofSeconds(60))
+					.untilAsserted(() -> assertThat(count(jdbc, "SELECT COUNT(DISTINCT id) FROM " + orders))
+						.as("seed %d, consumers:%n%s", seed, outputs(children))
+						.isEqualTo(UNIQUE_IDS));
+			}
+			catch (ConditionTimeoutException ex) {
+				reportMissing(jdbc, vendor, style, seed, orders, dedupTable, stream);
+				throw ex;
+			}
 			Thread.sleep(1000); // a straggling duplicate would show now
 			assertThat(jdbc.queryForList("SELECT id FROM " + orders + " GROUP BY id HAVING COUNT(*) > 1", String.class))
 				.as("ids with more than one business row (seed %d)", seed)
@@ -123,6 +132,22 @@ class JdbcTransactionalCrashTests {
 	private static long count(JdbcTemplate jdbc, String sql) {
 		Long count = jdbc.queryForObject(sql, Long.class);
 		return count == null ? 0 : count;
+	}
+
+	/** The ids that never got a business row, with what the dedup table holds for each: the next session's lead. */
+	private static void reportMissing(JdbcTemplate jdbc, String vendor, String style, long seed, String orders,
+			String dedupTable, List<String> stream) {
+		Set<String> written = new HashSet<>(
+				jdbc.queryForList("SELECT DISTINCT id FROM " + orders, String.class));
+		String key = vendor.equals("mariadb") ? "CAST(dedup_key AS CHAR)" : "dedup_key";
+		StringBuilder report = new StringBuilder("JdbcTransactionalCrashTests " + vendor + " " + style + " seed " + seed
+				+ ": ids without a business row, their position in the stream and their dedup rows:\n");
+		stream.stream().distinct().filter(id -> !written.contains(id)).limit(20).forEach(id -> report.append("  ")
+			.append(id).append(" #").append(stream.indexOf(id)).append(' ')
+			.append(jdbc.queryForList("SELECT " + key + " AS k, state, owner, expires_at FROM " + dedupTable
+					+ " WHERE " + key + " LIKE ?", "%:" + id))
+			.append('\n'));
+		System.out.println(report);
 	}
 
 	private static String outputs(List<ChildJvm> children) {
