@@ -52,7 +52,9 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * changes nothing.
  *
  * <p>To claim each poll in one store call it also adds {@link PollCapturingInterceptor} to the
- * {@code interceptor.classes} of the factory's consumer factory, after any interceptor already listed.
+ * {@code interceptor.classes} of the factory's consumer factory, after any interceptor already listed; and so
+ * that offsets committed inside a database transaction wait for it to commit, it adds
+ * {@link CommitsAfterTransaction} to the consumer factory's post-processors.
  */
 public class DedupKafkaConfigurer implements AutoCloseable {
 
@@ -123,6 +125,12 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 				configured.setRecordInterceptor(compose(markingEachRecord, existing));
 			}
 		});
+		if (!CommitsAfterTransaction.installOn(factory.getConsumerFactory())) {
+			log.warn("Factory {} has no consumer factory that takes post-processors (yet): in a database transaction on "
+					+ "the container, a consumer killed between the container's offset commit and the transaction's "
+					+ "commit loses the batch (or, with AckMode RECORD, the record). Set a DefaultKafkaConsumerFactory "
+					+ "before calling configure", factory);
+		}
 		if (this.interceptor.batchesPolls() && !PollCapturingInterceptor.installOn(factory.getConsumerFactory())) {
 			log.info("Factory {} has no consumer factory that takes configuration updates (yet); its records are "
 					+ "claimed one at a time. For claims per poll, set its consumer factory (a "

@@ -90,7 +90,7 @@ final class RolledBackOffsets {
 
 	private static void commit(Consumer<?, ?> consumer, Map<TopicPartition, OffsetAndMetadata> positions) {
 		try {
-			consumer.commitSync(positions, COMMIT_TIMEOUT);
+			CommitsAfterTransaction.commitNow(consumer, positions, COMMIT_TIMEOUT); // safe inside or outside a transaction
 			log.info("Committed {} again: a transaction that failed to commit had its records' offsets committed "
 					+ "by the container all the same, and they are redelivered from there", positions);
 		}

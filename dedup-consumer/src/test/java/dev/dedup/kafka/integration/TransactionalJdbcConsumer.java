@@ -73,6 +73,24 @@ public class TransactionalJdbcConsumer {
 		return new OrderRecords(jdbc);
 	}
 
+	/**
+	 * Dies as abruptly as a SIGKILL ({@code test.halt-before-commit-of}) when the listener's transaction is about
+	 * to commit: after the container has done all it does inside the transaction, before the database commit.
+	 */
+	static void haltBeforeCommitIf(boolean doomed) {
+		if (doomed) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+				@Override
+				public void beforeCommit(boolean readOnly) {
+					System.out.println("halting before the commit");
+					Runtime.getRuntime().halt(137);
+				}
+
+			});
+		}
+	}
+
 	/** Writes one business row per message; a flaky id fails its first attempt once per JVM. */
 	abstract static class OrderWriter {
 
@@ -90,6 +108,9 @@ public class TransactionalJdbcConsumer {
 		@Value("${test.fail-once-prefix:}")
 		String failOncePrefix;
 
+		@Value("${test.halt-before-commit-of:}")
+		String haltBeforeCommitOf;
+
 		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
 		OrderWriter(JdbcTemplate jdbc) {
@@ -104,6 +125,7 @@ public class TransactionalJdbcConsumer {
 		void insert(ConsumerRecord<String, String> record) throws InterruptedException {
 			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
 					this.consumer);
+			haltBeforeCommitIf(record.value().equals(this.haltBeforeCommitOf));
 			if (this.handlerMillis > 0) {
 				Thread.sleep(this.handlerMillis);
 			}
@@ -181,6 +203,9 @@ public class TransactionalJdbcConsumer {
 		@Value("${test.fail-once-prefix:}")
 		String failOncePrefix;
 
+		@Value("${test.halt-before-commit-of:}")
+		String haltBeforeCommitOf;
+
 		private final java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
 		OrderTable(JdbcTemplate jdbc, DedupStore store) {
@@ -193,6 +218,7 @@ public class TransactionalJdbcConsumer {
 			sawStoreJoinTransaction |= this.store.joinsCurrentTransaction();
 			this.jdbc.update("INSERT INTO " + this.table + " (id, consumer) VALUES (?, ?)", record.value(),
 					this.consumer);
+			haltBeforeCommitIf(record.value().equals(this.haltBeforeCommitOf));
 			if (this.handlerMillis > 0) {
 				Thread.sleep(this.handlerMillis);
 			}
