@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,24 +47,14 @@ class JdbcTransactionalCrashTests {
 		long seed = Long.getLong("dedup.crash.seed", System.nanoTime()); // -Ddedup.crash.seed=<seed> replays a run
 		Random random = new Random(seed);
 
-		HikariDataSource dataSource = new HikariDataSource();
-		dataSource.setJdbcUrl(database.jdbcUrl());
+		HikariDataSource dataSource = JdbcConsumerRuns.dataSourceWithOrders(database, orders);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("CREATE TABLE " + orders + " (id VARCHAR(100) NOT NULL, consumer VARCHAR(40))");
 		List<ChildJvm> children = new ArrayList<>();
 		try {
-			Map<String, Object> properties = TestKafka.get().consumerApp(topic, 2, "jdbc-crash-" + run, "crash", "");
-			properties.remove("spring.data.redis.url");
-			properties.put("dedup.store", "jdbc");
-			properties.put("dedup.jdbc.table-name", dedupTable);
-			properties.put("dedup.jdbc.purge.enabled", "false");
-			properties.put("spring.datasource.url", database.jdbcUrl());
-			properties.put("spring.kafka.consumer.max-poll-records", "20");
+			Map<String, Object> properties = JdbcConsumerRuns.consumerApp(database, topic, 2, "jdbc-crash-" + run,
+					dedupTable, orders, style);
 			properties.put("spring.kafka.consumer.properties.session.timeout.ms", "6000");
 			properties.put("spring.kafka.consumer.properties.heartbeat.interval.ms", "1000");
-			properties.put("spring.jmx.enabled", "false");
-			properties.put("test.orders-table", orders);
-			properties.put("test.style", style);
 			// A @Transactional listener method claims before its transaction: a killed one's claims wait out this.
 			properties.put("dedup.kafka.lease", "3s");
 			properties.put("test.handler-millis", "10");
@@ -113,25 +102,16 @@ class JdbcTransactionalCrashTests {
 			assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state <> 'D'")).isZero();
 		}
 		finally {
-			for (ChildJvm child : children) {
-				child.close();
-			}
-			jdbc.execute("DROP TABLE IF EXISTS " + orders);
-			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable);
-			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable + "_schema_history");
-			dataSource.close();
+			JdbcConsumerRuns.cleanUp(children, dataSource, orders, dedupTable);
 		}
 	}
 
 	private static ChildJvm start(String vendor, String name, Map<String, Object> properties) throws Exception {
-		Map<String, Object> own = new HashMap<>(properties);
-		own.put("test.consumer", name);
-		return ChildJvm.start(TransactionalJdbcConsumer.class, "jdbc-crash-" + vendor + "-" + name, own);
+		return JdbcConsumerRuns.start("jdbc-crash", vendor, name, properties);
 	}
 
 	private static long count(JdbcTemplate jdbc, String sql) {
-		Long count = jdbc.queryForObject(sql, Long.class);
-		return count == null ? 0 : count;
+		return JdbcConsumerRuns.count(jdbc, sql);
 	}
 
 	/** The ids that never got a business row, with what the dedup table holds for each: the next session's lead. */

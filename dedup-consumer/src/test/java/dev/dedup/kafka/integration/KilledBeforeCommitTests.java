@@ -43,24 +43,14 @@ class KilledBeforeCommitTests {
 		String topic = "killed-before-commit-" + run;
 		String orders = "orders_kbc_" + run;
 		String dedupTable = "dd_kbc_" + run;
-		HikariDataSource dataSource = new HikariDataSource();
-		dataSource.setJdbcUrl(database.jdbcUrl());
+		HikariDataSource dataSource = JdbcConsumerRuns.dataSourceWithOrders(database, orders);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.execute("CREATE TABLE " + orders + " (id VARCHAR(100) NOT NULL, consumer VARCHAR(40))");
 		List<ChildJvm> children = new ArrayList<>();
 		try {
-			Map<String, Object> properties = TestKafka.get().consumerApp(topic, 1, "kbc-" + run, "kbc", "");
-			properties.remove("spring.data.redis.url");
-			properties.put("dedup.store", "jdbc");
-			properties.put("dedup.jdbc.table-name", dedupTable);
-			properties.put("dedup.jdbc.purge.enabled", "false");
-			properties.put("spring.datasource.url", database.jdbcUrl());
-			properties.put("spring.kafka.consumer.max-poll-records", "20");
+			Map<String, Object> properties = JdbcConsumerRuns.consumerApp(database, topic, 1, "kbc-" + run, dedupTable,
+					orders, style);
 			properties.put("spring.kafka.listener.ack-mode", ackMode);
 			properties.put("spring.kafka.listener.ack-count", "1"); // COUNT: commit at every batch
-			properties.put("spring.jmx.enabled", "false");
-			properties.put("test.orders-table", orders);
-			properties.put("test.style", style);
 			List<String> ids = new ArrayList<>();
 			for (int i = 0; i < IDS; i++) {
 				ids.add("order-" + run + "-" + i);
@@ -88,25 +78,16 @@ class KilledBeforeCommitTests {
 			assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state = 'D'")).isEqualTo(IDS);
 		}
 		finally {
-			for (ChildJvm child : children) {
-				child.close();
-			}
-			jdbc.execute("DROP TABLE IF EXISTS " + orders);
-			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable);
-			jdbc.execute("DROP TABLE IF EXISTS " + dedupTable + "_schema_history");
-			dataSource.close();
+			JdbcConsumerRuns.cleanUp(children, dataSource, orders, dedupTable);
 		}
 	}
 
 	private static ChildJvm start(String vendor, String name, Map<String, Object> properties) throws Exception {
-		Map<String, Object> own = new HashMap<>(properties);
-		own.put("test.consumer", name);
-		return ChildJvm.start(TransactionalJdbcConsumer.class, "killed-before-commit-" + vendor + "-" + name, own);
+		return JdbcConsumerRuns.start("killed-before-commit", vendor, name, properties);
 	}
 
 	private static long count(JdbcTemplate jdbc, String sql) {
-		Long count = jdbc.queryForObject(sql, Long.class);
-		return count == null ? 0 : count;
+		return JdbcConsumerRuns.count(jdbc, sql);
 	}
 
 	private static String tail(String output) {

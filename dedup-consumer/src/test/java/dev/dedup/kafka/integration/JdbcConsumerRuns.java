@@ -1,0 +1,69 @@
+package dev.dedup.kafka.integration;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.zaxxer.hikari.HikariDataSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.dedup.test.services.ChildJvm;
+import dev.dedup.test.services.TestDatabase;
+
+/** What the tests that run {@link TransactionalJdbcConsumer} JVMs against a database share. */
+final class JdbcConsumerRuns {
+
+	private JdbcConsumerRuns() {
+	}
+
+	/** A data source on the test database, with an empty business table {@code orders} (id, consumer). */
+	static HikariDataSource dataSourceWithOrders(TestDatabase database, String orders) {
+		HikariDataSource dataSource = new HikariDataSource();
+		dataSource.setJdbcUrl(database.jdbcUrl());
+		new JdbcTemplate(dataSource)
+			.execute("CREATE TABLE " + orders + " (id VARCHAR(100) NOT NULL, consumer VARCHAR(40))");
+		return dataSource;
+	}
+
+	/** The consumer app's properties: the JDBC store on the test database, polls of at most 20 records. */
+	static Map<String, Object> consumerApp(TestDatabase database, String topic, int partitions, String group,
+			String dedupTable, String orders, String style) {
+		Map<String, Object> properties = TestKafka.get().consumerApp(topic, partitions, group, group, "");
+		properties.remove("spring.data.redis.url");
+		properties.put("dedup.store", "jdbc");
+		properties.put("dedup.jdbc.table-name", dedupTable);
+		properties.put("dedup.jdbc.purge.enabled", "false");
+		properties.put("spring.datasource.url", database.jdbcUrl());
+		properties.put("spring.kafka.consumer.max-poll-records", "20");
+		properties.put("spring.jmx.enabled", "false");
+		properties.put("test.orders-table", orders);
+		properties.put("test.style", style);
+		return properties;
+	}
+
+	/** A consumer JVM named {@code test-vendor-name}, writing {@code name} into its business rows. */
+	static ChildJvm start(String test, String vendor, String name, Map<String, Object> properties) throws Exception {
+		Map<String, Object> own = new HashMap<>(properties);
+		own.put("test.consumer", name);
+		return ChildJvm.start(TransactionalJdbcConsumer.class, test + "-" + vendor + "-" + name, own);
+	}
+
+	static long count(JdbcTemplate jdbc, String sql) {
+		Long count = jdbc.queryForObject(sql, Long.class);
+		return count == null ? 0 : count;
+	}
+
+	/** Stops the consumers, then drops the business table and the dedup table (with its Flyway history). */
+	static void cleanUp(List<ChildJvm> children, HikariDataSource dataSource, String orders, String dedupTable)
+			throws InterruptedException {
+		for (ChildJvm child : children) {
+			child.close();
+		}
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("DROP TABLE IF EXISTS " + orders);
+		jdbc.execute("DROP TABLE IF EXISTS " + dedupTable);
+		jdbc.execute("DROP TABLE IF EXISTS " + dedupTable + "_schema_history");
+		dataSource.close();
+	}
+
+}
