@@ -3,10 +3,7 @@ package dev.dedup.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import dev.dedup.core.Durations;
@@ -18,7 +15,6 @@ import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.core.store.StoredEntry;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.data.redis.connection.ClusterSlotHashUtil;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.util.ClassUtils;
 
@@ -38,10 +34,8 @@ import org.springframework.util.ClassUtils;
  * </pre>
  * A string costs the server less per step than the hash of dedup 0.1 ({@code s}, {@code o}, {@code r}
  * fields), whose entries the claim and inspect scripts still read, so an upgrade keeps what they recorded.
- * An absent or expired key is "none". The batch forms run one script for many keys — invoking a script
- * costs the server more than the few commands it runs per key — so a whole poll is one call and one round
- * trip. On Redis Cluster the keys are grouped by hash slot, one script per slot (pipelined, each routed to
- * its node), so keys need no hash tags. A batch is not atomic as a whole, and need not be: each key's step
+ * An absent or expired key is "none". The batch forms run one script for many keys, grouped by hash slot
+ * on Redis Cluster ({@link SlotBatches}). A batch is not atomic as a whole, and need not be: each key's step
  * is.
  * <p>
  * Every driver failure (connection refused, timeout, error reply) is thrown as a
@@ -70,12 +64,12 @@ public final class RedisDedupStore implements DedupStore {
 
 	private static final byte[][] NO_ARGS = new byte[0][];
 
-	/** The most keys one script call takes: a poll holds 500 records by default, and a script blocks Redis. */
-	static final int MAX_KEYS_PER_SCRIPT = 500;
+	/** The most keys one script call takes: see {@link SlotBatches#MAX_KEYS_PER_SCRIPT}. */
+	static final int MAX_KEYS_PER_SCRIPT = SlotBatches.MAX_KEYS_PER_SCRIPT;
 
 	private final RedisConnectionFactory connectionFactory;
 
-	private final ScriptRunner runner;
+	private final SlotBatches scripts;
 
 	private final Duration timeout;
 
@@ -137,7 +131,7 @@ public final class RedisDedupStore implements DedupStore {
 		this.timeout = timeout;
 		ScriptRunner lettuce = (lettuceWhenPossible && LETTUCE_PRESENT)
 				? LettuceScriptRunner.forFactory(connectionFactory, timeout) : null;
-		this.runner = (lettuce != null) ? lettuce : new ConnectionScriptRunner(connectionFactory);
+		this.scripts = new SlotBatches((lettuce != null) ? lettuce : new ConnectionScriptRunner(connectionFactory));
 		this.replicaWait = (waitForReplicas != 0)
 				? ReplicaWait.of(connectionFactory, lettuce != null, timeout, waitForReplicas, waitTimeout) : null;
 	}
@@ -155,7 +149,8 @@ public final class RedisDedupStore implements DedupStore {
 		// No third argument means no result, so an empty result stays distinct from none.
 		byte[][] args = (result != null) ? new byte[][] { owned, ttl, result } : new byte[][] { owned, ttl };
 		String action = "complete '" + key + "'";
-		boolean completed = isOne(perKey(action, StoreScript.COMPLETE, List.of(key), args).get(0));
+		boolean completed = ScriptReplies.isOne(this.scripts.perKey(action, StoreScript.COMPLETE, List.of(key), args)
+			.get(0));
 		if (completed) {
 			awaitReplicas(action, 1, started);
 		}
@@ -164,39 +159,36 @@ public final class RedisDedupStore implements DedupStore {
 
 	@Override
 	public boolean release(String key, String owner) {
-		return isOne(perKey("release '" + key + "'", StoreScript.RELEASE, List.of(key),
+		return ScriptReplies.isOne(this.scripts.perKey("release '" + key + "'", StoreScript.RELEASE, List.of(key),
 				new byte[][] { bytes(owner) }).get(0));
 	}
 
 	@Override
 	public boolean renew(String key, String owner, Duration lease) {
-		return isOne(runOne("renew '" + key + "'", new ScriptCall(StoreScript.RENEW, bytes(key),
-				new byte[][] { bytes(owner), millis("lease", lease) })));
+		return ScriptReplies.isOne(this.scripts.runOne("renew '" + key + "'",
+				new ScriptCall(StoreScript.RENEW, bytes(key), new byte[][] { bytes(owner), millis("lease", lease) })));
 	}
 
 	@Override
 	public Optional<StoredEntry> inspect(String key) {
-		Object reply = runOne("inspect '" + key + "'", new ScriptCall(StoreScript.INSPECT, bytes(key), NO_ARGS));
-		return toStoredEntry(reply);
+		return ScriptReplies.storedEntry(this.scripts.runOne("inspect '" + key + "'",
+				new ScriptCall(StoreScript.INSPECT, bytes(key), NO_ARGS)));
 	}
 
 	@Override
 	public boolean evict(String key) {
-		Object reply = runOne("evict '" + key + "'", new ScriptCall(StoreScript.EVICT, bytes(key), NO_ARGS));
-		if (reply instanceof List<?> values && !values.isEmpty() && values.get(0) instanceof Number code) {
-			if (code.intValue() == 2 && values.size() > 1) {
-				Object found = values.get(1);
-				throw new ForeignEntryException(key, (found instanceof byte[] text)
-						? new String(text, StandardCharsets.UTF_8) : String.valueOf(found));
-			}
-			return code.intValue() == 1;
+		Object reply = this.scripts.runOne("evict '" + key + "'",
+				new ScriptCall(StoreScript.EVICT, bytes(key), NO_ARGS));
+		String found = ScriptReplies.foreignEntry(reply, 2);
+		if (found != null) {
+			throw new ForeignEntryException(key, found);
 		}
-		throw new DedupStoreException("Redis dedup store got an unexpected reply to evict: " + reply);
+		return ScriptReplies.evicted(reply);
 	}
 
 	@Override
 	public void ping() {
-		if (!isOne(runOne("ping", new ScriptCall(StoreScript.PING, new byte[0][], NO_ARGS)))) {
+		if (!ScriptReplies.isOne(this.scripts.runOne("ping", new ScriptCall(StoreScript.PING, NO_ARGS, NO_ARGS)))) {
 			throw new DedupStoreException("Redis dedup store got an unexpected reply to ping");
 		}
 	}
@@ -212,13 +204,14 @@ public final class RedisDedupStore implements DedupStore {
 	private List<ClaimResult> claimAll(String action, List<String> keys, String owner, Duration lease) {
 		List<@Nullable Object> replies;
 		try {
-			replies = perKey(action, StoreScript.CLAIM, keys, new byte[][] { bytes(owner), millis("lease", lease) });
+			replies = this.scripts.perKey(action, StoreScript.CLAIM, keys,
+					new byte[][] { bytes(owner), millis("lease", lease) });
 		}
 		catch (DedupStoreException ex) {
 			if (ScriptRunner.isTimeout(ex)) {
 				// The claims may still run once a hung server wakes up, and would then hold their keys for a
 				// whole lease that nobody works on: send their releases after them (fenced by this owner).
-				this.runner.sendWithoutReply(calls(StoreScript.RELEASE, keys, groups(keys), new byte[][] { bytes(owner) }));
+				this.scripts.sendWithoutReply(StoreScript.RELEASE, keys, new byte[][] { bytes(owner) });
 			}
 			throw ex;
 		}
@@ -226,82 +219,19 @@ public final class RedisDedupStore implements DedupStore {
 		ForeignEntryException foreign = null;
 		for (int i = 0; i < keys.size(); i++) {
 			Object reply = replies.get(i);
-			String found = foreignEntry(reply);
+			String found = ScriptReplies.foreignEntry(reply, 3);
 			if (found != null) {
 				foreign = (foreign != null) ? foreign : new ForeignEntryException(keys.get(i), found);
 				results.add(null);
 				continue;
 			}
-			results.add(toClaimResult(reply));
+			results.add(ScriptReplies.claimResult(reply));
 		}
 		if (foreign != null) {
 			releaseAcquired(keys, owner, results, foreign);
 			throw foreign;
 		}
 		return results;
-	}
-
-	/**
-	 * Runs {@code script} on {@code keys}, as few calls as the server allows (see {@link #groups}), pipelined,
-	 * and answers each key's reply, in the order of {@code keys}.
-	 */
-	private List<@Nullable Object> perKey(String action, StoreScript script, List<String> keys, byte[][] args) {
-		List<List<Integer>> groups = groups(keys);
-		List<@Nullable Object> replies = run(action, calls(script, keys, groups, args));
-		// claim answers two values per key (code, detail), flat; the others one.
-		int width = (script == StoreScript.CLAIM) ? 2 : 1;
-		@Nullable Object[] perKey = new Object[keys.size()];
-		for (int g = 0; g < groups.size(); g++) {
-			List<Integer> group = groups.get(g);
-			if (!(replies.get(g) instanceof List<?> answers) || answers.size() != group.size() * width) {
-				throw new DedupStoreException("Redis dedup store could not " + action + ": expected "
-						+ group.size() * width + " answers, got " + replies.get(g));
-			}
-			for (int k = 0; k < group.size(); k++) {
-				perKey[group.get(k)] = (width == 1) ? answers.get(k)
-						: Arrays.asList(answers.get(2 * k), answers.get(2 * k + 1));
-			}
-		}
-		return Arrays.asList(perKey);
-	}
-
-	/** One call of {@code script} per group of {@code keys} (see {@link #groups}). */
-	private static List<ScriptCall> calls(StoreScript script, List<String> keys, List<List<Integer>> groups,
-			byte[][] args) {
-		List<ScriptCall> calls = new ArrayList<>(groups.size());
-		for (List<Integer> group : groups) {
-			calls.add(new ScriptCall(script, keyBytes(keys, group), args));
-		}
-		return calls;
-	}
-
-	/**
-	 * The keys that may share one script call, as indexes into {@code keys}: on a cluster, those of one hash
-	 * slot (a script may touch only keys of its node, and Redis refuses keys of several slots); on one server,
-	 * all of them. Either way at most {@link #MAX_KEYS_PER_SCRIPT} per call.
-	 */
-	private List<List<Integer>> groups(List<String> keys) {
-		Map<Integer, List<Integer>> bySlot = new LinkedHashMap<>();
-		boolean cluster = keys.size() > 1 && this.runner.isCluster();
-		for (int i = 0; i < keys.size(); i++) {
-			int slot = cluster ? ClusterSlotHashUtil.calculateSlot(keys.get(i)) : 0;
-			bySlot.computeIfAbsent(slot, any -> new ArrayList<>()).add(i);
-		}
-		List<List<Integer>> groups = new ArrayList<>();
-		for (List<Integer> slot : bySlot.values()) {
-			for (int from = 0; from < slot.size(); from += MAX_KEYS_PER_SCRIPT) {
-				groups.add(slot.subList(from, Math.min(slot.size(), from + MAX_KEYS_PER_SCRIPT)));
-			}
-		}
-		return groups;
-	}
-
-	private static byte[][] keyBytes(List<String> keys, List<Integer> group) {
-		byte[][] bytes = new byte[group.size()][];
-		for (int k = 0; k < group.size(); k++) {
-			bytes[k] = bytes(keys.get(group.get(k)));
-		}
-		return bytes;
 	}
 
 	/**
@@ -321,21 +251,12 @@ public final class RedisDedupStore implements DedupStore {
 			return;
 		}
 		try {
-			perKey("release " + acquired.size() + " keys", StoreScript.RELEASE, acquired, new byte[][] { bytes(owner) });
+			this.scripts.perKey("release " + acquired.size() + " keys", StoreScript.RELEASE, acquired,
+					new byte[][] { bytes(owner) });
 		}
 		catch (DedupStoreException ex) {
 			foreign.addSuppressed(ex); // they expire with their lease
 		}
-	}
-
-	/** What a claim found instead of a dedup entry, or null if the reply is a dedup answer. */
-	private static @Nullable String foreignEntry(@Nullable Object reply) {
-		if (reply instanceof List<?> values && values.size() == 2 && values.get(0) instanceof Number code
-				&& code.intValue() == 3) {
-			Object found = values.get(1);
-			return (found instanceof byte[] bytes) ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(found);
-		}
-		return null;
 	}
 
 	@Override
@@ -347,9 +268,9 @@ public final class RedisDedupStore implements DedupStore {
 		String action = "complete " + keys.size() + " keys";
 		List<Boolean> results = new ArrayList<>(keys.size());
 		int completed = 0;
-		for (Object reply : perKey(action, StoreScript.COMPLETE, keys,
+		for (Object reply : this.scripts.perKey(action, StoreScript.COMPLETE, keys,
 				new byte[][] { bytes(owner), millis("retention", retention) })) {
-			boolean one = isOne(reply);
+			boolean one = ScriptReplies.isOne(reply);
 			results.add(one);
 			completed += one ? 1 : 0;
 		}
@@ -384,68 +305,7 @@ public final class RedisDedupStore implements DedupStore {
 				+ ((wait != null) ? ", marks wait for " + wait : "") + "]";
 	}
 
-	private @Nullable Object runOne(String action, ScriptCall call) {
-		return run(action, List.of(call)).get(0);
-	}
-
-	private List<@Nullable Object> run(String action, List<ScriptCall> calls) {
-		List<@Nullable Object> replies = this.runner.run(action, calls);
-		if (replies.size() != calls.size()) {
-			throw new DedupStoreException("Redis dedup store could not " + action + ": expected " + calls.size()
-					+ " replies, got " + replies.size());
-		}
-		return replies;
-	}
-
-	private static ClaimResult toClaimResult(@Nullable Object reply) {
-		if (reply instanceof List<?> values && !values.isEmpty() && values.get(0) instanceof Number code) {
-			switch (code.intValue()) {
-				case 0:
-					return ClaimResult.acquired();
-				case 1:
-					return ClaimResult.duplicate((values.size() > 1 && values.get(1) instanceof byte[] result)
-							? result : null);
-				case 2:
-					if (values.size() > 1 && values.get(1) instanceof Number remaining) {
-						return ClaimResult.inProgress(Duration.ofMillis(remaining.longValue()));
-					}
-					break;
-				default:
-					break;
-			}
-		}
-		throw new DedupStoreException("Redis dedup store got an unexpected reply to claim: " + reply);
-	}
-
-	private static Optional<StoredEntry> toStoredEntry(@Nullable Object reply) {
-		if (reply instanceof List<?> values) {
-			if (values.isEmpty()) {
-				return Optional.empty();
-			}
-			if (values.size() >= 2 && values.get(0) instanceof byte[] state && values.get(1) instanceof Number ttl) {
-				Duration remaining = Duration.ofMillis(Math.max(0, ttl.longValue()));
-				Object owner = values.size() > 2 ? values.get(2) : null;
-				Object result = values.size() > 3 ? values.get(3) : null;
-				String code = new String(state, StandardCharsets.UTF_8);
-				if ("C".equals(code) && owner instanceof byte[] ownerBytes) {
-					return Optional.of(StoredEntry.consuming(new String(ownerBytes, StandardCharsets.UTF_8), remaining));
-				}
-				if ("D".equals(code)) {
-					return Optional.of(StoredEntry.consumed(remaining, (result instanceof byte[] bytes) ? bytes : null));
-				}
-			}
-		}
-		throw new DedupStoreException("Redis dedup store got an unexpected reply to inspect: " + reply);
-	}
-
-	private static boolean isOne(@Nullable Object reply) {
-		if (reply instanceof Number number) {
-			return number.longValue() == 1;
-		}
-		throw new DedupStoreException("Redis dedup store got an unexpected reply: " + reply);
-	}
-
-	private static byte[] bytes(String value) {
+	static byte[] bytes(String value) {
 		return value.getBytes(StandardCharsets.UTF_8);
 	}
 
