@@ -1,6 +1,5 @@
 package dev.dedup.jdbc;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -50,16 +49,7 @@ public final class JdbcDedupStore implements DedupStore {
 	 */
 	public static final int MAX_KEY_LENGTH = 512;
 
-	/** Bytes in the owner column; the engine's owners are 32 hex digits. */
-	static final int MAX_OWNER_LENGTH = 128;
-
 	static final int CLAIM_ATTEMPTS = 10;
-
-	/** Keys per statement: well within every driver's parameter limit. */
-	static final int CHUNK = 500;
-
-	/** A century: far beyond any lease or retention, and within every vendor's timestamp range. */
-	private static final long MAX_MILLIS = Duration.ofDays(36_500).toMillis();
 
 	private final DataSource dataSource;
 
@@ -133,9 +123,9 @@ public final class JdbcDedupStore implements DedupStore {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
-		long leaseMillis = millis("lease", lease);
-		checkOwner(owner);
-		keys.forEach(JdbcDedupStore::checkKey);
+		long leaseMillis = StepArguments.millis("lease", lease);
+		StepArguments.checkOwner(owner);
+		keys.forEach(StepArguments::checkKey);
 		Map<String, ClaimResult> answers = new HashMap<>();
 		List<String> pending = new ArrayList<>(new TreeSet<>(keys));
 		for (int attempt = 1; !pending.isEmpty(); attempt++) {
@@ -145,8 +135,8 @@ public final class JdbcDedupStore implements DedupStore {
 			}
 			List<String> retry = new ArrayList<>();
 			StepContext where = StepContext.of(joinsCurrentTransaction());
-			for (List<String> chunk : chunks(pending)) {
-				@Nullable ClaimResult[] results = run("claim " + describe(chunk),
+			for (List<String> chunk : StepArguments.chunks(pending)) {
+				@Nullable ClaimResult[] results = run("claim " + StepArguments.describe(chunk),
 						this.sql.claimIsMultiStatement(chunk.size()),
 						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
@@ -166,8 +156,8 @@ public final class JdbcDedupStore implements DedupStore {
 
 	@Override
 	public boolean complete(String key, String owner, Duration retention, byte @Nullable [] result) {
-		long retentionMillis = millis("retention", retention);
-		if (!fits(key) || !fitsOwner(owner)) {
+		long retentionMillis = StepArguments.millis("retention", retention);
+		if (!StepArguments.fits(key, owner)) {
 			return false;
 		}
 		// Inside the transaction the row is ours and locked (see StepContext), and the mark commits with the work.
@@ -178,7 +168,7 @@ public final class JdbcDedupStore implements DedupStore {
 
 	@Override
 	public boolean release(String key, String owner) {
-		if (!fits(key) || !fitsOwner(owner)) {
+		if (!StepArguments.fits(key, owner)) {
 			return false;
 		}
 		StepContext where = StepContext.of(joinsCurrentTransaction());
@@ -187,8 +177,8 @@ public final class JdbcDedupStore implements DedupStore {
 
 	@Override
 	public boolean renew(String key, String owner, Duration lease) {
-		long leaseMillis = millis("lease", lease);
-		if (!fits(key) || !fitsOwner(owner)) {
+		long leaseMillis = StepArguments.millis("lease", lease);
+		if (!StepArguments.fits(key, owner)) {
 			return false;
 		}
 		return run("renew '" + key + "'", false, connection -> this.sql.renew(connection, key, owner, leaseMillis));
@@ -199,13 +189,13 @@ public final class JdbcDedupStore implements DedupStore {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
-		long retentionMillis = millis("retention", retention);
+		long retentionMillis = StepArguments.millis("retention", retention);
 		StepContext where = StepContext.of(joinsCurrentTransaction());
-		List<String> distinct = new ArrayList<>(new TreeSet<>(keys.stream().filter(JdbcDedupStore::fits).toList()));
+		List<String> distinct = new ArrayList<>(new TreeSet<>(keys.stream().filter(StepArguments::fits).toList()));
 		Map<String, Boolean> completed = new HashMap<>();
-		if (fitsOwner(owner)) {
-			for (List<String> chunk : chunks(distinct)) {
-				boolean[] results = run("complete " + describe(chunk), this.sql.completeAllIsMultiStatement(),
+		if (StepArguments.fitsOwner(owner)) {
+			for (List<String> chunk : StepArguments.chunks(distinct)) {
+				boolean[] results = run("complete " + StepArguments.describe(chunk), this.sql.completeAllIsMultiStatement(),
 						connection -> this.sql.completeAll(connection, chunk, owner, retentionMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
 					completed.put(chunk.get(i), results[i]);
@@ -222,7 +212,7 @@ public final class JdbcDedupStore implements DedupStore {
 
 	@Override
 	public Optional<StoredEntry> inspect(String key) {
-		if (!fits(key)) {
+		if (!StepArguments.fits(key)) {
 			return Optional.empty(); // no row can hold a key the column cannot
 		}
 		LiveRow row = run("inspect '" + key + "'", false,
@@ -238,7 +228,7 @@ public final class JdbcDedupStore implements DedupStore {
 	/** On a connection of its own, never in the caller's transaction: an operator's delete commits at once. */
 	@Override
 	public boolean evict(String key) {
-		if (!fits(key)) {
+		if (!StepArguments.fits(key)) {
 			return false;
 		}
 		return run("evict '" + key + "'", false, connection -> this.sql.evict(connection, key), false);
@@ -326,55 +316,6 @@ public final class JdbcDedupStore implements DedupStore {
 			ordered.add(answer);
 		}
 		return ordered;
-	}
-
-	private static List<List<String>> chunks(List<String> keys) {
-		List<List<String>> chunks = new ArrayList<>();
-		for (int from = 0; from < keys.size(); from += CHUNK) {
-			chunks.add(keys.subList(from, Math.min(keys.size(), from + CHUNK)));
-		}
-		return chunks;
-	}
-
-	private static String describe(List<String> keys) {
-		return keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys";
-	}
-
-	/**
-	 * A key longer than the column would be truncated or refused by the database, so two keys could share a
-	 * row; {@code DedupKeys} never builds one.
-	 */
-	private static void checkKey(String key) {
-		if (!fits(key)) {
-			throw new IllegalArgumentException("Dedup key of " + utf8Length(key) + " bytes is longer than the "
-					+ MAX_KEY_LENGTH + " bytes of the key column; build keys with DedupKeys, which hashes long ids");
-		}
-	}
-
-	private static void checkOwner(String owner) {
-		if (!fitsOwner(owner)) {
-			throw new IllegalArgumentException("Owner id longer than " + MAX_OWNER_LENGTH + " bytes");
-		}
-	}
-
-	private static boolean fits(String key) {
-		return !key.isEmpty() && utf8Length(key) <= MAX_KEY_LENGTH;
-	}
-
-	private static boolean fitsOwner(String owner) {
-		return utf8Length(owner) <= MAX_OWNER_LENGTH;
-	}
-
-	private static int utf8Length(String value) {
-		return value.getBytes(StandardCharsets.UTF_8).length;
-	}
-
-	/** Whole milliseconds, at least 1, at most a century. */
-	private static long millis(String what, Duration duration) {
-		if (duration.isNegative() || duration.isZero()) {
-			throw new IllegalArgumentException("The " + what + " must be positive, but is " + duration);
-		}
-		return Math.max(1, Math.min(MAX_MILLIS, duration.toMillis()));
 	}
 
 }
