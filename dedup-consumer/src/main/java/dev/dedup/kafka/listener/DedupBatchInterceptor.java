@@ -20,7 +20,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import dev.dedup.kafka.poll.ClaimedBatch;
 import dev.dedup.kafka.poll.ConsumerDedup;
 import dev.dedup.kafka.poll.PollDedup;
-import dev.dedup.kafka.poll.PollDedup.Turn;
+import dev.dedup.kafka.poll.Turn;
 
 /**
  * The batch-listener adapter of {@link PollDedup}: claims a poll's records in one store call and hands the
@@ -52,7 +52,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 	public @Nullable ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
 		RolledBackOffsets.recommit(consumer);
 		PollDedup poll = this.dedup.forCurrentThread();
-		ClaimedBatch<K, V> stopped = (ClaimedBatch<K, V>) poll.takeStoppedBatch(records);
+		ClaimedBatch<K, V> stopped = (ClaimedBatch<K, V>) poll.batches().takeStopped(records);
 		if (stopped != null) {
 			return run(poll, stopped); // the error handler re-invokes the listener with what ran before the stop
 		}
@@ -65,13 +65,13 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 		}
 		Turn turn = batch.turn(stop);
 		if (stop > 0 && !TransactionSynchronizationManager.isSynchronizationActive()) {
-			poll.stoppedBatch(records, batch);
+			poll.batches().stopped(records, batch);
 			throw new DedupBatchStopException(stop, batch.record(stop), turn);
 		}
 		batch.settle(0);
 		if (turn.kind() == Turn.Kind.WAIT) {
 			throw new DedupRetryLaterException(turn.reason() + " (the batch waits with it)",
-					PollDedup.jittered(turn.retryAfter()), turn.cause());
+					Turn.jittered(turn.retryAfter()), turn.cause());
 		}
 		// The first record, or inside a transaction: the error handler sees the record itself fail.
 		throw new BatchListenerFailedException(Objects.requireNonNull(turn.reason()), turn.cause(), batch.record(stop));
@@ -83,7 +83,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 			batch.settle(0);
 			return null; // all duplicates: the container acknowledges the batch without calling the listener
 		}
-		poll.runningBatch(batch);
+		poll.batches().running(batch);
 		return recordsOf(run);
 	}
 
@@ -98,7 +98,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 
 	@Override
 	public void success(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
-		ClaimedBatch<?, ?> batch = this.dedup.forCurrentThread().takeRunningBatch();
+		ClaimedBatch<?, ?> batch = this.dedup.forCurrentThread().batches().takeRunning();
 		if (batch == null) {
 			return;
 		}
@@ -138,7 +138,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 
 	@Override
 	public void failure(ConsumerRecords<K, V> records, Exception exception, Consumer<K, V> consumer) {
-		ClaimedBatch<?, ?> batch = this.dedup.forCurrentThread().takeRunningBatch();
+		ClaimedBatch<?, ?> batch = this.dedup.forCurrentThread().batches().takeRunning();
 		if (batch == null) {
 			return;
 		}
@@ -174,7 +174,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 
 	@Override
 	public void clearThreadState(Consumer<?, ?> consumer) {
-		this.dedup.forCurrentThread().endBatchPoll();
+		this.dedup.forCurrentThread().batches().endPoll();
 		FailedBatchRecord.forget();
 	}
 

@@ -3,7 +3,7 @@ package dev.dedup.kafka.listener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.kafka.KafkaException;
 
-import dev.dedup.kafka.poll.PollDedup.Turn;
+import dev.dedup.kafka.poll.Turn;
 
 /**
  * Thrown by {@link DedupBatchInterceptor} when a batch holds a record that must wait or is rejected after

@@ -17,6 +17,7 @@ import dev.dedup.kafka.poll.ConsumerDedup;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.poll.ListenerSettingsResolver;
 import dev.dedup.kafka.poll.PollDedup;
+import dev.dedup.kafka.poll.Turn;
 import dev.dedup.kafka.poll.RecordClaim;
 
 /**
@@ -101,7 +102,7 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 		// In a transaction each record's claim belongs to its own transaction: no claims ahead.
 		ConsumerRecords<?, ?> poll = batchesPolls() && !TransactionSynchronizationManager.isSynchronizationActive()
 				? PollCapturingInterceptor.lastPoll() : null;
-		PollDedup.Turn turn = poll().claimRecord(record, KafkaUtils.getConsumerGroupId(), poll);
+		Turn turn = poll().claimRecord(record, KafkaUtils.getConsumerGroupId(), poll);
 		return switch (turn.kind()) {
 			case RUN -> record;
 			case SKIP -> null;

@@ -21,7 +21,6 @@ import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.id.MessageIdResolver;
-import dev.dedup.kafka.poll.PollDedup.Turn;
 
 /**
  * Dedup for a hand-written {@code consumer.poll()} loop, with no Spring at run time:

@@ -1,10 +1,8 @@
 package dev.dedup.kafka.poll;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -16,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.ClaimStatus;
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
@@ -32,17 +29,14 @@ import dev.dedup.kafka.poll.PollClaims.Completion;
  * <p>Record at a time, a poll can be claimed ahead in one store call when the adapter can see it, and
  * marks then go to a background {@link CompletionLane}, which {@link #endPoll()} waits for before the
  * poll's offsets are committed.
+ *
+ * <p>Somewhat over 300 lines on purpose: the record and batch entry points share one thread's state (the
+ * claims made ahead, the marks in flight, the held batches) and one status-to-turn mapping, and splitting
+ * them would let the two drift. The batch's own claiming is in {@link BatchClaiming}.
  */
 public final class PollDedup {
 
 	private static final Logger log = LoggerFactory.getLogger(PollDedup.class);
-
-	private static final Duration MIN_WAIT = Duration.ofMillis(100);
-
-	private static final Duration MAX_WAIT = Duration.ofSeconds(5);
-
-	/** How long a record waits for a store that is down (fail-closed) before it is tried again. */
-	private static final Duration STORE_DOWN_WAIT = StoreFailurePolicy.RETRY_AFTER;
 
 	private final ConsumerDedup shared;
 
@@ -51,13 +45,7 @@ public final class PollDedup {
 	/** The claim of the record the listener is running, record at a time. */
 	private @Nullable RecordClaim active;
 
-	/** The batch the listener is running, until its outcome settles it. */
-	private @Nullable ClaimedBatch<?, ?> running;
-
-	/** A batch that stopped at a record after others that may run, and the poll it came from (by identity). */
-	private @Nullable ClaimedBatch<?, ?> stopped;
-
-	private @Nullable Object stoppedPoll;
+	private final HeldBatches batches = new HeldBatches();
 
 	/** Whether this thread's container commits inside a poll, so each mark is written before the next record. */
 	private boolean marksEachRecord;
@@ -139,7 +127,7 @@ public final class PollDedup {
 		}
 		catch (DedupStoreException ex) {
 			stats().record(Event.STORE_UNAVAILABLE_RETRIED);
-			return storeDown(record, ex);
+			return Turn.storeDown(record, ex);
 		}
 		catch (ForeignEntryException ex) {
 			// Like a poison payload: the error handler's retries, then its recoverer (a DLT, if configured).
@@ -189,8 +177,8 @@ public final class PollDedup {
 					yield Turn.SKIP;
 				}
 				count(count, Event.IN_PROGRESS_RETRIED);
-				yield Turn.waitFor("Key " + claim.key() + " of " + RecordKeys.describe(record)
-						+ " is being processed by another consumer; will retry", waitFor(claim.remainingLease()), null);
+				yield Turn.waitForOther("Key " + claim.key() + " of " + RecordKeys.describe(record)
+						+ " is being processed by another consumer; will retry", claim.remainingLease());
 			}
 		};
 	}
@@ -347,13 +335,13 @@ public final class PollDedup {
 		consumesFor(group);
 		releaseLeftover();
 		awaitMarks();
-		return ClaimedBatch.claim(this, this.shared, group, records, false);
+		return BatchClaiming.claim(this, this.shared, group, records, false);
 	}
 
 	/** As {@link #claimBatch}, where a stop holds back only the rest of its own partition (a plain poll loop). */
 	<K, V> ClaimedBatch<K, V> claimPartitions(@Nullable String group, List<ConsumerRecord<K, V>> records) {
 		awaitMarks();
-		return ClaimedBatch.claim(this, this.shared, group, records, true);
+		return BatchClaiming.claim(this, this.shared, group, records, true);
 	}
 
 	/**
@@ -365,100 +353,13 @@ public final class PollDedup {
 		if (this.active != null) {
 			return TransactionMarks.of(this.active);
 		}
-		return this.running == null ? null : TransactionMarks.of(this.running);
+		ClaimedBatch<?, ?> running = this.batches.running();
+		return running == null ? null : TransactionMarks.of(running);
 	}
 
-	/** The batch handed to the listener now; {@link #takeRunningBatch()} gives it back for its outcome. */
-	public void runningBatch(ClaimedBatch<?, ?> batch) {
-		this.running = batch;
-	}
-
-	public @Nullable ClaimedBatch<?, ?> takeRunningBatch() {
-		ClaimedBatch<?, ?> batch = this.running;
-		this.running = null;
-		return batch;
-	}
-
-	/**
-	 * Keep a batch that stopped after records that may run, until the records before its stop are handed
-	 * to the listener for {@code poll} (see {@code DedupAwareErrorHandler}).
-	 */
-	public void stoppedBatch(Object poll, ClaimedBatch<?, ?> batch) {
-		releaseStopped();
-		this.stopped = batch;
-		this.stoppedPoll = poll;
-	}
-
-	/** The batch kept by {@link #stoppedBatch} for this very poll, or null. */
-	public @Nullable ClaimedBatch<?, ?> takeStoppedBatch(Object poll) {
-		ClaimedBatch<?, ?> batch = this.stoppedPoll == poll ? this.stopped : null;
-		if (batch != null) {
-			this.stopped = null;
-			this.stoppedPoll = null;
-		}
-		return batch;
-	}
-
-	/** The end of a batch poll: a batch still running or kept is released (its records are redelivered). */
-	public void endBatchPoll() {
-		ClaimedBatch<?, ?> batch = takeRunningBatch();
-		if (batch != null) {
-			batch.settle(0);
-		}
-		releaseStopped();
-	}
-
-	private void releaseStopped() {
-		if (this.stopped != null) {
-			this.stopped.settle(0);
-			this.stopped = null;
-			this.stoppedPoll = null;
-		}
-	}
-
-	/** The turn of a record met while the store is down under fail-closed: it waits and is redelivered. */
-	static Turn storeDown(ConsumerRecord<?, ?> record, DedupStoreException ex) {
-		return Turn.waitFor("Dedup store unavailable (fail-closed); " + RecordKeys.describe(record)
-				+ " will be redelivered: " + ex.getMessage(), STORE_DOWN_WAIT, ex);
-	}
-
-	static Duration waitFor(Duration remainingLease) {
-		if (remainingLease.compareTo(MIN_WAIT) < 0) {
-			return MIN_WAIT;
-		}
-		return remainingLease.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : remainingLease;
-	}
-
-	/** A wait with ±25 % jitter, so that two consumers waiting for each other's batches do not meet again. */
-	public static Duration jittered(Duration wait) {
-		long millis = wait.toMillis();
-		return Duration.ofMillis(millis * 3 / 4 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
-	}
-
-	/**
-	 * What a record's turn is: run it, skip it (acknowledged without running), wait (redeliver it later,
-	 * without spending the error handler's retries), or reject it to the error handler.
-	 */
-	public record Turn(Kind kind, @Nullable String reason, Duration retryAfter, @Nullable RuntimeException cause) {
-
-		static final Turn RUN = new Turn(Kind.RUN, null, Duration.ZERO, null);
-
-		static final Turn SKIP = new Turn(Kind.SKIP, null, Duration.ZERO, null);
-
-		static Turn waitFor(String reason, Duration retryAfter, @Nullable RuntimeException cause) {
-			return new Turn(Kind.WAIT, reason, retryAfter, cause);
-		}
-
-		static Turn reject(RuntimeException cause) {
-			return new Turn(Kind.REJECT, cause.getMessage(), Duration.ZERO, cause);
-		}
-
-		public enum Kind {
-
-			RUN, SKIP, WAIT, REJECT
-
-		}
-
+	/** The batches of this thread's batch listener: the one running, and one that stopped. */
+	public HeldBatches batches() {
+		return this.batches;
 	}
 
 }

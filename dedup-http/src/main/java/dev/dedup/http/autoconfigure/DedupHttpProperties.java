@@ -11,6 +11,9 @@ import org.springframework.util.unit.DataSize;
 /**
  * HTTP submit protection ({@code dedup.http.*}). {@code @PreventDuplicateSubmit} attributes override the
  * durations per endpoint.
+ * <p>
+ * One class with a nested class per strategy, like Boot's own {@code *Properties}: the binding and the
+ * configuration metadata read it as one tree. Its length is Javadoc, getters and setters.
  */
 @ConfigurationProperties("dedup.http")
 public class DedupHttpProperties {
