@@ -94,7 +94,8 @@ public final class KafkaThroughputBenchmark {
 		/**
 		 * No dedup; a batch listener makes the two writes the semantics need (SET NX PX, then SET PX) for its
 		 * whole batch in one script call each, with no reads, no fencing and no bookkeeping: the floor a Redis
-		 * store can reach on this machine. Batch listeners only.
+		 * store can reach on this machine. A record listener makes the same two calls per poll
+		 * ({@link FloorPollInterceptor}).
 		 */
 		FLOOR_REDIS("floor-redis", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
 				"bench.hand-written", "floor")),
@@ -120,9 +121,9 @@ public final class KafkaThroughputBenchmark {
 			this.properties = properties;
 		}
 
-		/** The floors write a whole batch at once: batch listeners only. */
+		/** The JDBC floors write a whole batch at once: batch listeners only (floor-redis serves both). */
 		boolean batchOnly() {
-			return this.label.startsWith("floor-");
+			return this.label.startsWith("floor-") && this != FLOOR_REDIS;
 		}
 
 		boolean dedup() {
@@ -242,8 +243,8 @@ public final class KafkaThroughputBenchmark {
 		if (chosen.isBlank()) {
 			return Arrays.stream(Variant.values()).filter(variant -> batch || !variant.batchOnly()).toList();
 		}
-		if (!batch && chosen.contains("floor-")) {
-			throw new IllegalArgumentException("the floor-* variants need listener=batch");
+		if (!batch && (chosen.contains("floor-mariadb") || chosen.contains("floor-postgresql"))) {
+			throw new IllegalArgumentException("the floor-mariadb and floor-postgresql variants need listener=batch");
 		}
 		List<String> labels = Arrays.stream(chosen.split(",")).map(String::trim).toList();
 		List<Variant> variants = Arrays.stream(Variant.values())
@@ -315,6 +316,10 @@ public final class KafkaThroughputBenchmark {
 		properties.put("bench.records", records);
 		properties.put("bench.work", work());
 		properties.put("bench.listener", stringOption("listener", "record"));
+		if (variant == Variant.FLOOR_REDIS && !stringOption("listener", "record").equals("batch")) {
+			// A record listener's floor claims each poll as it returns, like dedup's poll batching.
+			properties.put("spring.kafka.consumer.properties.interceptor.classes", FloorPollInterceptor.class.getName());
+		}
 		properties.put("spring.main.banner-mode", "off");
 		properties.put("spring.jmx.enabled", "false");
 

@@ -100,19 +100,22 @@ class ThroughputApplication {
 
 		private final String keyPrefix;
 
-		private static final String FLOOR_CLAIM = "local r = {} for i, k in ipairs(KEYS) do "
-				+ "r[i] = redis.call('SET', k, 'C', 'NX', 'PX', ARGV[1]) and 1 or 0 end return r";
+		private final FloorWriter floorWriter;
 
-		private static final String FLOOR_MARK = "for i, k in ipairs(KEYS) do redis.call('SET', k, 'D', 'PX', ARGV[1]) end "
-				+ "return #KEYS";
+		private final boolean batch;
+
+		private static volatile @Nullable FloorWriter currentFloorWriter;
 
 		CountingListener(@Value("${bench.records}") long expected, @Value("${bench.work:none}") String work,
 				@Value("${bench.hand-written:none}") String handWritten, @Value("${bench.group}") String group,
-				JdbcTemplate jdbc, StringRedisTemplate redis) {
+				@Value("${bench.listener:record}") String listener, JdbcTemplate jdbc, StringRedisTemplate redis) {
 			this.expected = expected;
+			this.batch = listener.equals("batch");
 			this.handWritten = handWritten;
 			this.redis = redis;
 			this.keyPrefix = "bench-hand-written:" + group + ":";
+			this.floorWriter = new FloorWriter(redis, this.keyPrefix);
+			currentFloorWriter = this.floorWriter;
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
 			if (handWritten.equals("floor-jdbc")) {
@@ -147,32 +150,34 @@ class ThroughputApplication {
 		 * The two writes the semantics need per record, at the cheapest the machine offers: one script call for
 		 * the batch's SET NX PX, the work, one script call for its SET PX (no reads, no fencing, no replies to
 		 * decode beyond one integer per key). Sending them as native commands, one per record, was slower still.
+		 * A record listener gets the same writes per poll from {@link FloorPollInterceptor}.
 		 */
-		@SuppressWarnings("unchecked")
 		private void floor(List<String> payloads) {
+			if (!this.batch) {
+				payloads.stream().filter(payload -> FloorPollInterceptor.claimed(this.floorWriter, payload))
+					.forEach(this::handle);
+				return;
+			}
 			byte[][] keys = new byte[payloads.size()][];
 			for (int i = 0; i < keys.length; i++) {
-				keys[i] = bytes(this.keyPrefix + payloads.get(i));
+				keys[i] = this.floorWriter.key(payloads.get(i));
 			}
-			try (RedisConnection connection = this.redis.getRequiredConnectionFactory().getConnection()) {
-				RedisClusterAsyncCommands<byte[], byte[]> async = (RedisClusterAsyncCommands<byte[], byte[]>) connection
-					.getNativeConnection();
-				List<Object> claimed = (List<Object>) async
-					.eval(FLOOR_CLAIM, ScriptOutputType.MULTI, keys, bytes("30000")).get(5, TimeUnit.SECONDS);
-				for (int i = 0; i < payloads.size(); i++) {
-					if (Long.valueOf(1).equals(claimed.get(i))) {
-						handle(payloads.get(i));
-					}
+			boolean[] claimed = this.floorWriter.claim(keys);
+			for (int i = 0; i < payloads.size(); i++) {
+				if (claimed[i]) {
+					handle(payloads.get(i));
 				}
-				async.eval(FLOOR_MARK, ScriptOutputType.INTEGER, keys, bytes("600000")).get(5, TimeUnit.SECONDS);
 			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new IllegalStateException(ex);
+			this.floorWriter.mark(keys);
+		}
+
+		/** The writer of the floor-redis variant, for {@link FloorPollInterceptor}, which Kafka creates. */
+		static FloorWriter floorWriter() {
+			FloorWriter writer = currentFloorWriter;
+			if (writer == null) {
+				throw new IllegalStateException("floor-redis: no application is running");
 			}
-			catch (ExecutionException | TimeoutException ex) {
-				throw new IllegalStateException("floor-redis: Redis failed", ex);
-			}
+			return writer;
 		}
 
 		/**
@@ -190,10 +195,6 @@ class ThroughputApplication {
 			}
 			payloads.forEach(this::handle);
 			this.floorJdbc.update("UPDATE bench_floor SET state = 'D' WHERE k IN (" + placeholders + ")", keys.toArray());
-		}
-
-		private static byte[] bytes(String value) {
-			return value.getBytes(StandardCharsets.UTF_8);
 		}
 
 		private void handle(String payload) {
@@ -224,6 +225,60 @@ class ThroughputApplication {
 
 		long lastRecordNanos() {
 			return this.lastRecordNanos;
+		}
+
+	}
+
+	/** The floor's two script calls on Lettuce's shared connection: SET NX PX per key, then SET PX per key. */
+	static final class FloorWriter {
+
+		private static final String CLAIM = "local r = {} for i, k in ipairs(KEYS) do "
+				+ "r[i] = redis.call('SET', k, 'C', 'NX', 'PX', ARGV[1]) and 1 or 0 end return r";
+
+		private static final String MARK = "for i, k in ipairs(KEYS) do redis.call('SET', k, 'D', 'PX', ARGV[1]) end "
+				+ "return #KEYS";
+
+		private final StringRedisTemplate redis;
+
+		private final String keyPrefix;
+
+		FloorWriter(StringRedisTemplate redis, String keyPrefix) {
+			this.redis = redis;
+			this.keyPrefix = keyPrefix;
+		}
+
+		byte[] key(String payload) {
+			return (this.keyPrefix + payload).getBytes(StandardCharsets.UTF_8);
+		}
+
+		/** Per key, whether its SET NX went in. */
+		boolean[] claim(byte[][] keys) {
+			List<?> replies = (List<?>) eval(CLAIM, ScriptOutputType.MULTI, keys, "30000");
+			boolean[] claimed = new boolean[keys.length];
+			for (int i = 0; i < keys.length; i++) {
+				claimed[i] = Long.valueOf(1).equals(replies.get(i));
+			}
+			return claimed;
+		}
+
+		void mark(byte[][] keys) {
+			eval(MARK, ScriptOutputType.INTEGER, keys, "600000");
+		}
+
+		@SuppressWarnings("unchecked")
+		private Object eval(String script, ScriptOutputType type, byte[][] keys, String millis) {
+			try (RedisConnection connection = this.redis.getRequiredConnectionFactory().getConnection()) {
+				RedisClusterAsyncCommands<byte[], byte[]> async = (RedisClusterAsyncCommands<byte[], byte[]>) connection
+					.getNativeConnection();
+				return async.eval(script, type, keys, millis.getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException(ex);
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				throw new IllegalStateException("floor-redis: Redis failed", ex);
+			}
 		}
 
 	}
