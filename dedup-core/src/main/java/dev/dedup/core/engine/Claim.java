@@ -50,7 +50,8 @@ public final class Claim implements AutoCloseable {
 	private long claimedAtNanos;
 
 	/**
-	 * @param open whether the claim holds its key for its own complete or release (if it acquired it)
+	 * @param open whether the claim holds its key for its own complete or release (an acquired claim, unless
+	 * the caller owns the entry: {@link DedupEngine#claimAs})
 	 */
 	Claim(ClaimSteps steps, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer,
 			boolean joinsTransaction, boolean open) {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
@@ -17,13 +18,15 @@ import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.StoredEntry;
 
 /**
  * The one place that owns the dedup state machine: claim a key (with a fresh owner id), keep the lease
  * alive while the work runs, then complete or release. Stores only perform atomic steps; adapters (Kafka,
  * HTTP) only map the {@link ClaimStatus} onto their protocol. It is also the one place that applies the
- * {@link StoreFailurePolicy}: a store failure while claiming is bypassed under fail-open and thrown under
- * fail-closed.
+ * {@link StoreFailurePolicy}: a store failure while claiming, or in a step of an entry the caller owns
+ * ({@link #claimAs}, {@link #completeAs}, {@link #releaseAs}), is bypassed under fail-open and thrown
+ * under fail-closed.
  *
  * <p>Calls go one way: the engine creates {@link Claim}s and the {@link ClaimSteps} they share; a claim
  * keeps its own state and calls down into those steps, never back into the engine.
@@ -77,6 +80,15 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	/**
+	 * What the store holds for {@code key} ({@link DedupStore#inspect}): a read for operators and hints (time
+	 * left of a cooldown), never a decision. Not subject to the store-failure policy: a store that cannot
+	 * answer throws.
+	 */
+	public Optional<StoredEntry> inspect(String key) {
+		return this.store.inspect(key);
+	}
+
+	/**
 	 * Claim {@code key} with a new random owner. An {@link ClaimStatus#ACQUIRED} claim renews its lease every
 	 * third of {@code lease} until it is completed or released, unless the store wrote it in the caller's
 	 * transaction ({@link Claim#joinsTransaction()}).
@@ -110,6 +122,67 @@ public final class DedupEngine implements AutoCloseable {
 		long claimedAt = System.nanoTime();
 		claims.forEach(claim -> claim.awaitBegin(lease, claimedAt));
 		return claims;
+	}
+
+	/**
+	 * Claim {@code key} for an owner the caller chose, for an entry the caller keeps track of itself across
+	 * requests (TOKEN's submit tokens). The claim is never renewed, and is closed from the start: the caller
+	 * completes or releases the entry later with {@link #completeAs} or {@link #releaseAs}, by key and owner.
+	 * @return the claim's status (and, for IN_PROGRESS, the other owner's remaining lease)
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed (with fail-open
+	 * the answer is {@link ClaimStatus#BYPASSED})
+	 */
+	public Claim claimAs(String key, String owner, Duration lease) {
+		Objects.requireNonNull(owner, "owner");
+		Durations.requireAtLeastOneMilli(lease, "lease");
+		try {
+			boolean joinsTransaction = this.store.joinsCurrentTransaction();
+			ClaimResult answer = this.store.claim(key, owner, lease);
+			return new Claim(this.steps, key, owner, status(answer.outcome()), answer, joinsTransaction, false);
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the claim of '" + key + "'");
+			return new Claim(this.steps, key, owner, ClaimStatus.BYPASSED, null, false, false);
+		}
+	}
+
+	/**
+	 * Mark {@code key}, CONSUMING under {@code owner}, CONSUMED for {@code retention}: one attempt, no
+	 * retries, since for a caller-owned entry this is a decision before the work (consuming a token), not
+	 * the mark after it.
+	 * @return DONE; ALREADY_CONSUMED or NOT_HELD if the store refused (told apart by one read); BYPASSED if
+	 * the store is unreachable and the policy is fail-open
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
+	 */
+	public StepOutcome completeAs(String key, String owner, Duration retention) {
+		Durations.requireAtLeastOneMilli(retention, "retention");
+		try {
+			if (this.store.complete(key, owner, retention, null)) {
+				return StepOutcome.DONE;
+			}
+			Optional<StoredEntry> entry = this.store.inspect(key);
+			return entry.isPresent() && entry.get().state() == StoredEntry.State.CONSUMED
+					? StepOutcome.ALREADY_CONSUMED : StepOutcome.NOT_HELD;
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the completion of '" + key + "'");
+			return StepOutcome.BYPASSED;
+		}
+	}
+
+	/**
+	 * Delete {@code key} if it is CONSUMING under {@code owner}.
+	 * @return DONE, NOT_HELD, or BYPASSED if the store is unreachable and the policy is fail-open
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
+	 */
+	public StepOutcome releaseAs(String key, String owner) {
+		try {
+			return this.store.release(key, owner) ? StepOutcome.DONE : StepOutcome.NOT_HELD;
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the release of '" + key + "'");
+			return StepOutcome.BYPASSED;
+		}
 	}
 
 	/**
