@@ -16,10 +16,11 @@ import dev.dedup.core.store.DedupStoreException;
 /**
  * One caller's claim on one key, as returned by {@link DedupEngine#claim}. An {@link ClaimStatus#ACQUIRED}
  * claim renews its lease in the background until it is completed or released; exactly one of the two must
- * follow. Closing a claim that is still open releases it.
+ * follow. Closing a claim that is still open releases it. A claim from {@link DedupEngine#claimAs} is
+ * closed from the start and never renewed: its caller owns the entry, by key and owner.
  *
  * <p>A claim keeps its own state (open, lease lost, its renewal) and takes its store steps through the
- * engine's {@link ClaimSteps}; nothing in it calls back into the {@link DedupEngine}.
+ * engine's {@code ClaimSteps}; nothing in it calls back into the {@link DedupEngine}.
  */
 public final class Claim implements AutoCloseable {
 

@@ -28,7 +28,7 @@ import dev.dedup.core.store.StoredEntry;
  * ({@link #claimAs}, {@link #completeAs}, {@link #releaseAs}), is bypassed under fail-open and thrown
  * under fail-closed.
  *
- * <p>Calls go one way: the engine creates {@link Claim}s and the {@link ClaimSteps} they share; a claim
+ * <p>Calls go one way: the engine creates {@link Claim}s and the {@code ClaimSteps} they share; a claim
  * keeps its own state and calls down into those steps, never back into the engine.
  *
  * <p>Thread-safe; one engine serves a whole application. {@link #close()} stops the lease renewer.
@@ -51,6 +51,7 @@ public final class DedupEngine implements AutoCloseable {
 		this(store, DedupEngineConfig.ofDefaults());
 	}
 
+	/** An engine configured by {@code config}; see {@link DedupEngineConfig#custom()}. */
 	public DedupEngine(DedupStore store, DedupEngineConfig config) {
 		this.store = Objects.requireNonNull(store, "store");
 		this.config = Objects.requireNonNull(config, "config");
@@ -142,16 +143,14 @@ public final class DedupEngine implements AutoCloseable {
 		}
 		catch (DedupStoreException ex) {
 			bypassOrThrow(ex, "skipping the claim of '" + key + "'");
-			return new Claim(this.steps, key, owner, ClaimStatus.BYPASSED, null, false, false);
+			return bypassed(key, owner);
 		}
 	}
 
 	/**
-	 * Mark {@code key}, CONSUMING under {@code owner}, CONSUMED for {@code retention}: one attempt, no
-	 * retries, since for a caller-owned entry this is a decision before the work (consuming a token), not
-	 * the mark after it.
-	 * @return DONE; ALREADY_CONSUMED or NOT_HELD if the store refused (told apart by one read); BYPASSED if
-	 * the store is unreachable and the policy is fail-open
+	 * Mark {@code key}, CONSUMING under {@code owner}, CONSUMED for {@code retention}, in one attempt: for a
+	 * caller-owned entry this is a decision before the work (consuming a token), not the mark after it.
+	 * @return DONE; ALREADY_CONSUMED or NOT_HELD if refused (told apart by one read); BYPASSED under fail-open
 	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
 	 */
 	public StepOutcome completeAs(String key, String owner, Duration retention) {
@@ -172,7 +171,7 @@ public final class DedupEngine implements AutoCloseable {
 
 	/**
 	 * Delete {@code key} if it is CONSUMING under {@code owner}.
-	 * @return DONE, NOT_HELD, or BYPASSED if the store is unreachable and the policy is fail-open
+	 * @return DONE, NOT_HELD, or BYPASSED under fail-open
 	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
 	 */
 	public StepOutcome releaseAs(String key, String owner) {
@@ -201,9 +200,7 @@ public final class DedupEngine implements AutoCloseable {
 		catch (DedupStoreException ex) {
 			bypassOrThrow(ex, "running " + (keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys")
 					+ " without dedup protection");
-			return keys.stream()
-				.map(key -> new Claim(this.steps, key, owner, ClaimStatus.BYPASSED, null, false, false))
-				.toList();
+			return keys.stream().map(key -> bypassed(key, owner)).toList();
 		}
 		if (answers.size() != keys.size()) {
 			throw new DedupStoreException("The store answered " + answers.size() + " claims for " + keys.size()
@@ -228,6 +225,10 @@ public final class DedupEngine implements AutoCloseable {
 			throw ex;
 		}
 		log.warn("Dedup store unavailable, {} (fail-open): {}", bypass, ex.getMessage());
+	}
+
+	private Claim bypassed(String key, String owner) {
+		return new Claim(this.steps, key, owner, ClaimStatus.BYPASSED, null, false, false);
 	}
 
 	private static ClaimStatus status(ClaimOutcome outcome) {
