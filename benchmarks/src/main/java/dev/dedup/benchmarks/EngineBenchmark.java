@@ -28,7 +28,6 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.ClaimStatus;
 import dev.dedup.core.engine.DedupEngine;
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
@@ -94,7 +93,7 @@ public class EngineBenchmark {
 		@Setup(Level.Trial)
 		public void setUp() {
 			DedupStore store = new InMemoryDedupStore();
-			this.engine = new DedupEngine(store, StoreFailurePolicy.FAIL_CLOSED);
+			this.engine = new DedupEngine(store);
 			this.keys = new DedupKeys("bench", store.maxKeyLength());
 		}
 
@@ -123,7 +122,7 @@ public class EngineBenchmark {
 			this.factory.afterPropertiesSet();
 			this.factory.start();
 			DedupStore store = new RedisDedupStore(this.factory);
-			this.engine = new DedupEngine(store, StoreFailurePolicy.FAIL_CLOSED);
+			this.engine = new DedupEngine(store);
 			this.keys = new DedupKeys("bench-" + UUID.randomUUID().toString().substring(0, 8), store.maxKeyLength());
 		}
 

@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.DedupStore;
@@ -224,7 +225,7 @@ public final class DedupPollLoop implements AutoCloseable {
 
 		private InProgressPolicy onInProgress = InProgressPolicy.RETRY;
 
-		private StoreFailurePolicy storeFailure = StoreFailurePolicy.FAIL_CLOSED;
+		private DedupEngineConfig engineConfig = DedupEngineConfig.ofDefaults();
 
 		private String keyPrefix = "dedup";
 
@@ -264,8 +265,15 @@ public final class DedupPollLoop implements AutoCloseable {
 			return this;
 		}
 
+		/** The store-failure policy of the loop's own engine (see {@link #engineConfig}). */
 		public Builder storeFailure(StoreFailurePolicy storeFailure) {
-			this.storeFailure = storeFailure;
+			this.engineConfig = DedupEngineConfig.from(this.engineConfig).storeFailurePolicy(storeFailure).build();
+			return this;
+		}
+
+		/** The configuration of the loop's own engine; not used with a shared {@link #engine}. */
+		public Builder engineConfig(DedupEngineConfig engineConfig) {
+			this.engineConfig = Objects.requireNonNull(engineConfig, "engineConfig");
 			return this;
 		}
 
@@ -278,7 +286,7 @@ public final class DedupPollLoop implements AutoCloseable {
 			ListenerDedupSettings settings = new ListenerDedupSettings(this.idResolver, this.missingId, this.lease,
 					this.retention, this.onInProgress);
 			boolean ownsEngine = this.engine == null;
-			DedupEngine engine = ownsEngine ? new DedupEngine(this.store, this.storeFailure) : this.engine;
+			DedupEngine engine = ownsEngine ? new DedupEngine(this.store, this.engineConfig) : this.engine;
 			ConsumerDedup dedup = new ConsumerDedup(engine, new DedupKeys(this.keyPrefix, this.store.maxKeyLength()),
 					ListenerSettingsResolver.fixed(settings), new DedupKafkaStats(), false);
 			return new DedupPollLoop(dedup, this.group, ownsEngine);

@@ -20,7 +20,6 @@ import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 import dev.dedup.core.engine.DedupEngine;
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
@@ -46,7 +45,7 @@ class DedupKafkaConfigurerAckModeTests {
 		DedupStore store = (DedupStore) Proxy.newProxyInstance(getClass().getClassLoader(),
 				new Class<?>[] { DedupStore.class }, (proxy, method, args) -> method.getName().equals("isInProcess")
 						? Boolean.FALSE : method.invoke(memory, args));
-		try (DedupEngine engine = new DedupEngine(store, StoreFailurePolicy.FAIL_CLOSED);
+		try (DedupEngine engine = new DedupEngine(store);
 				DedupKafkaConfigurer configurer = new DedupKafkaConfigurer(new DedupRecordInterceptor<>(engine,
 						new DedupKeys("dedup", 200), ListenerSettingsResolver.fixed(new ListenerDedupSettings(
 								new HeaderMessageIdResolver("dedup-id"), MissingIdPolicy.OFFSET, Duration.ofSeconds(30),

@@ -43,7 +43,6 @@ import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.util.backoff.FixedBackOff;
 
 import dev.dedup.core.engine.DedupEngine;
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
@@ -134,7 +133,7 @@ class DedupRecordInterceptorContainerTests {
 			this.committed.add(offsets.get(TP).offset());
 			return null;
 		}).given(this.consumer).commitSync(any(), any(Duration.class));
-		this.engine = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		this.engine = new DedupEngine(this.store);
 		useLease(LEASE);
 	}
 

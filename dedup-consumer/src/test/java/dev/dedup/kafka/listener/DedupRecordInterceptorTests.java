@@ -20,6 +20,7 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.key.InvalidMessageIdException;
@@ -440,7 +441,7 @@ class DedupRecordInterceptorTests {
 
 	@Test
 	void settingsAreResolvedByGroupAndTopic() {
-		this.engine = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		this.engine = new DedupEngine(this.store);
 		ListenerDedupSettings skip = settings(MissingIdPolicy.SKIP, InProgressPolicy.RETRY);
 		ListenerDedupSettings reject = settings(MissingIdPolicy.REJECT, InProgressPolicy.RETRY);
 		String[] asked = new String[2];
@@ -480,7 +481,7 @@ class DedupRecordInterceptorTests {
 
 	private DedupRecordInterceptor<String, String> interceptor(DedupStore store, StoreFailurePolicy policy,
 			MissingIdPolicy missingId, InProgressPolicy onInProgress) {
-		this.engine = new DedupEngine(store, policy);
+		this.engine = new DedupEngine(store, DedupEngineConfig.custom().storeFailurePolicy(policy).build());
 		return new DedupRecordInterceptor<>(this.engine, new DedupKeys("dedup", store.maxKeyLength()),
 				ListenerSettingsResolver.fixed(settings(missingId, onInProgress)), this.stats);
 	}

@@ -56,14 +56,14 @@ public class DedupEndpoint {
 	public Entry entry(@Nullable String key, @Nullable String group, @Nullable String id, @Nullable String kind,
 			@Nullable String identity, @Nullable String operation) {
 		String storeKey = storeKey(key, group, id, kind, identity, operation);
-		return Entry.of(storeKey, this.engine.store().inspect(storeKey));
+		return Entry.of(storeKey, this.engine.inspect(storeKey));
 	}
 
 	@DeleteOperation
 	public Eviction evict(@Nullable String key, @Nullable String group, @Nullable String id, @Nullable String kind,
 			@Nullable String identity, @Nullable String operation, SecurityContext security) {
 		String storeKey = storeKey(key, group, id, kind, identity, operation);
-		Entry before = Entry.of(storeKey, this.engine.store().inspect(storeKey));
+		Entry before = Entry.of(storeKey, this.engine.inspect(storeKey));
 		boolean deleted = this.engine.evict(storeKey);
 		Principal who = security.getPrincipal();
 		log.warn("Dedup entry {} evicted through the dedup endpoint by {} (it was {}; deleted: {})", storeKey,

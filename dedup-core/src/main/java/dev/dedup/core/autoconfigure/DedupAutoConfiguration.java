@@ -14,6 +14,7 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.dedup.core.actuate.StoreMeters;
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.CountingDedupStore;
@@ -67,7 +68,12 @@ public class DedupAutoConfiguration {
 					circuit.getFailureRateThreshold(), circuit.getSlidingWindowSize(), circuit.getMinimumCalls(),
 					circuit.getOpenDuration()));
 		}
-		return new DedupEngine(store, properties.getOnStoreFailure());
+		return new DedupEngine(store, engineConfig(properties));
+	}
+
+	/** The engine settings that have a property: {@code dedup.on-store-failure}; the rest keep their defaults. */
+	static DedupEngineConfig engineConfig(DedupProperties properties) {
+		return DedupEngineConfig.custom().storeFailurePolicy(properties.getOnStoreFailure()).build();
 	}
 
 	/** {@code dedup.store.calls} and {@code dedup.store.errors}, by operation (see {@link StoreMeters}). */

@@ -2,21 +2,32 @@ package dev.dedup.core.engine;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.Durations;
 import dev.dedup.core.store.ClaimResult;
+import dev.dedup.core.store.DedupStoreException;
 
 /**
  * One caller's claim on one key, as returned by {@link DedupEngine#claim}. An {@link ClaimStatus#ACQUIRED}
  * claim renews its lease in the background until it is completed or released; exactly one of the two must
- * follow. Closing a claim that is still open releases it.
+ * follow. Closing a claim that is still open releases it. A claim from {@link DedupEngine#claimAs} is
+ * closed from the start and never renewed: its caller owns the entry, by key and owner.
+ *
+ * <p>A claim keeps its own state (open, lease lost, its renewal) and takes its store steps through the
+ * engine's {@code ClaimSteps}; nothing in it calls back into the {@link DedupEngine}.
  */
 public final class Claim implements AutoCloseable {
 
-	private final DedupEngine engine;
+	// The engine's category, so that these messages keep the logger they always had.
+	private static final Logger log = LoggerFactory.getLogger(DedupEngine.class);
+
+	private final ClaimSteps steps;
 
 	private final String key;
 
@@ -39,19 +50,19 @@ public final class Claim implements AutoCloseable {
 
 	private long claimedAtNanos;
 
-	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer) {
-		this(engine, key, owner, status, storeAnswer, false);
-	}
-
-	Claim(DedupEngine engine, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer,
-			boolean joinsTransaction) {
-		this.engine = engine;
+	/**
+	 * @param open whether the claim holds its key for its own complete or release (an acquired claim, unless
+	 * the caller owns the entry: {@link DedupEngine#claimAs})
+	 */
+	Claim(ClaimSteps steps, String key, String owner, ClaimStatus status, @Nullable ClaimResult storeAnswer,
+			boolean joinsTransaction, boolean open) {
+		this.steps = steps;
 		this.joinsTransaction = joinsTransaction;
 		this.key = key;
 		this.owner = owner;
 		this.status = status;
 		this.storeAnswer = storeAnswer;
-		this.open = new AtomicBoolean(status == ClaimStatus.ACQUIRED);
+		this.open = new AtomicBoolean(open && status == ClaimStatus.ACQUIRED);
 	}
 
 	public String key() {
@@ -120,7 +131,27 @@ public final class Claim implements AutoCloseable {
 			return true;
 		}
 		this.beginLease = null;
-		return this.engine.begin(this, lease, this.claimedAtNanos);
+		if (this.joinsTransaction) {
+			return true;
+		}
+		// Waited less than a renewal period: the key is held by construction. Longer: ask the store first.
+		long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.claimedAtNanos);
+		if (waited >= this.steps.renewPeriodMillis(lease)) {
+			boolean held;
+			try {
+				held = this.steps.renew(this.key, this.owner, lease);
+			}
+			catch (DedupStoreException ex) {
+				closeUnheld();
+				throw ex;
+			}
+			if (!held) {
+				closeUnheld();
+				return false;
+			}
+		}
+		renewFromNow(lease);
+		return true;
 	}
 
 	/**
@@ -142,7 +173,10 @@ public final class Claim implements AutoCloseable {
 		}
 		Durations.requireAtLeastOneMilli(retention, "retention"); // before closing, so a bad argument loses nothing
 		closeOrFail("complete");
-		return this.engine.complete(this, retention, result);
+		stopRenewal();
+		boolean completed = this.steps.complete(this.key, this.owner, retention, result, this.joinsTransaction);
+		completed(completed);
+		return completed;
 	}
 
 	/**
@@ -154,7 +188,8 @@ public final class Claim implements AutoCloseable {
 		if (!this.open.compareAndSet(true, false)) {
 			return false;
 		}
-		return this.engine.release(this);
+		stopRenewal();
+		return this.steps.release(this.key, this.owner);
 	}
 
 	/**
@@ -175,6 +210,7 @@ public final class Claim implements AutoCloseable {
 		release();
 	}
 
+	/** For a claim from {@link DedupEngine#claimAll}: its renewals wait for {@link #begin()}. */
 	void awaitBegin(Duration lease, long claimedAtNanos) {
 		if (this.status == ClaimStatus.ACQUIRED) {
 			this.beginLease = lease;
@@ -182,10 +218,9 @@ public final class Claim implements AutoCloseable {
 		}
 	}
 
-	/** The store no longer holds the key for this claim (or cannot say): close it without a store call. */
-	void closeUnheld() {
-		this.open.set(false);
-		markLeaseLost();
+	/** Renew the lease every renewal period from now until the claim is closed. */
+	void renewFromNow(Duration lease) {
+		this.renewal = this.steps.scheduleRenewal(() -> renewOnce(lease), lease);
 	}
 
 	/** Closes the claim for {@link DedupEngine#completeAll}, with the checks {@link #complete} makes. */
@@ -194,19 +229,47 @@ public final class Claim implements AutoCloseable {
 		stopRenewal();
 	}
 
-	void startRenewal(ScheduledFuture<?> renewal) {
-		this.renewal = renewal;
+	/** The store's answer to this claim's completion: false means another owner holds or held the key. */
+	void completed(boolean completed) {
+		if (!completed) {
+			this.leaseLost.set(true);
+			log.warn("Lease on '{}' was lost before the work finished; another owner holds or held it, so the "
+					+ "message may have been processed twice", this.key);
+		}
 	}
 
-	void stopRenewal() {
+	private void renewOnce(Duration lease) {
+		if (!this.open.get()) {
+			stopRenewal();
+			return;
+		}
+		try {
+			// A renewal racing a completion sees the entry CONSUMED and answers false: not a lost lease.
+			if (!this.steps.renew(this.key, this.owner, lease) && this.open.get()) {
+				this.leaseLost.set(true);
+				stopRenewal();
+				log.warn("Lease on '{}' was lost while the work ran (it expired and was taken over)", this.key);
+			}
+		}
+		catch (DedupStoreException ex) {
+			log.warn("Could not renew the lease on '{}', will try again: {}", this.key, ex.getMessage());
+		}
+		catch (RuntimeException ex) {
+			log.error("Unexpected failure renewing the lease on '{}'", this.key, ex);
+		}
+	}
+
+	/** The store no longer holds the key for this claim (or cannot say): close it without a store call. */
+	private void closeUnheld() {
+		this.open.set(false);
+		this.leaseLost.set(true);
+	}
+
+	private void stopRenewal() {
 		ScheduledFuture<?> current = this.renewal;
 		if (current != null) {
 			current.cancel(false);
 		}
-	}
-
-	void markLeaseLost() {
-		this.leaseLost.set(true);
 	}
 
 	private void closeOrFail(String step) {

@@ -6,26 +6,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.Durations;
+import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.StoredEntry;
 
 /**
  * The one place that owns the dedup state machine: claim a key (with a fresh owner id), keep the lease
  * alive while the work runs, then complete or release. Stores only perform atomic steps; adapters (Kafka,
- * HTTP) only map the {@link ClaimStatus} onto their protocol.
+ * HTTP) only map the {@link ClaimStatus} onto their protocol. It is also the one place that applies the
+ * {@link StoreFailurePolicy}: a store failure while claiming, or in a step of an entry the caller owns
+ * ({@link #claimAs}, {@link #completeAs}, {@link #releaseAs}), is bypassed under fail-open and thrown
+ * under fail-closed.
+ *
+ * <p>Calls go one way: the engine creates {@link Claim}s and the {@code ClaimSteps} they share; a claim
+ * keeps its own state and calls down into those steps, never back into the engine.
  *
  * <p>Thread-safe; one engine serves a whole application. {@link #close()} stops the lease renewer.
  */
@@ -33,50 +37,37 @@ public final class DedupEngine implements AutoCloseable {
 
 	private static final Logger log = LoggerFactory.getLogger(DedupEngine.class);
 
-	/** Attempts and pauses for {@code complete}: the work is done, so losing the mark is costly. */
-	private static final long[] COMPLETE_RETRY_PAUSES_MS = { 50, 200, 500 };
-
-	/** Retries of a completion start within this long of its first attempt. */
-	private static final Duration COMPLETE_RETRY_BUDGET = Duration.ofSeconds(1);
-
-	private static final Duration MIN_RENEW_PERIOD = Duration.ofMillis(10);
-
 	private final DedupStore store;
 
-	private final StoreFailurePolicy storeFailurePolicy;
+	private final DedupEngineConfig config;
 
-	private final ScheduledExecutorService renewer;
-
-	private final boolean ownsRenewer;
+	private final ClaimSteps steps;
 
 	/**
-	 * An engine with its own single daemon thread for lease renewal.
+	 * An engine with the {@linkplain DedupEngineConfig#ofDefaults() default configuration}: fail-closed, and
+	 * its own daemon thread for lease renewal.
 	 */
-	public DedupEngine(DedupStore store, StoreFailurePolicy storeFailurePolicy) {
-		this(store, storeFailurePolicy, newRenewer(), true);
+	public DedupEngine(DedupStore store) {
+		this(store, DedupEngineConfig.ofDefaults());
 	}
 
-	/**
-	 * An engine that renews leases on the given scheduler, which the caller shuts down.
-	 */
-	public DedupEngine(DedupStore store, StoreFailurePolicy storeFailurePolicy, ScheduledExecutorService renewer) {
-		this(store, storeFailurePolicy, renewer, false);
-	}
-
-	private DedupEngine(DedupStore store, StoreFailurePolicy storeFailurePolicy, ScheduledExecutorService renewer,
-			boolean ownsRenewer) {
+	/** An engine configured by {@code config}; see {@link DedupEngineConfig#custom()}. */
+	public DedupEngine(DedupStore store, DedupEngineConfig config) {
 		this.store = Objects.requireNonNull(store, "store");
-		this.storeFailurePolicy = Objects.requireNonNull(storeFailurePolicy, "storeFailurePolicy");
-		this.renewer = renewer;
-		this.ownsRenewer = ownsRenewer;
+		this.config = Objects.requireNonNull(config, "config");
+		this.steps = new ClaimSteps(store, config);
 	}
 
 	public DedupStore store() {
 		return this.store;
 	}
 
+	public DedupEngineConfig config() {
+		return this.config;
+	}
+
 	public StoreFailurePolicy storeFailurePolicy() {
-		return this.storeFailurePolicy;
+		return this.config.storeFailurePolicy();
 	}
 
 	/**
@@ -87,6 +78,15 @@ public final class DedupEngine implements AutoCloseable {
 	 */
 	public boolean evict(String key) {
 		return this.store.evict(key);
+	}
+
+	/**
+	 * What the store holds for {@code key} ({@link DedupStore#inspect}): a read for operators and hints (time
+	 * left of a cooldown), never a decision. Not subject to the store-failure policy: a store that cannot
+	 * answer throws.
+	 */
+	public Optional<StoredEntry> inspect(String key) {
+		return this.store.inspect(key);
 	}
 
 	/**
@@ -101,7 +101,7 @@ public final class DedupEngine implements AutoCloseable {
 		// A claim inside the caller's transaction is invisible until it commits: others wait on its row lock,
 		// not on its lease, and a renewal from another thread would only wait on that lock too.
 		if (claim.status() == ClaimStatus.ACQUIRED && !claim.joinsTransaction()) {
-			startRenewal(claim, lease);
+			claim.renewFromNow(lease);
 		}
 		return claim;
 	}
@@ -126,6 +126,65 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	/**
+	 * Claim {@code key} for an owner the caller chose, for an entry the caller keeps track of itself across
+	 * requests (TOKEN's submit tokens). The claim is never renewed, and is closed from the start: the caller
+	 * completes or releases the entry later with {@link #completeAs} or {@link #releaseAs}, by key and owner.
+	 * @return the claim's status (and, for IN_PROGRESS, the other owner's remaining lease)
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed (with fail-open
+	 * the answer is {@link ClaimStatus#BYPASSED})
+	 */
+	public Claim claimAs(String key, String owner, Duration lease) {
+		Objects.requireNonNull(owner, "owner");
+		Durations.requireAtLeastOneMilli(lease, "lease");
+		try {
+			boolean joinsTransaction = this.store.joinsCurrentTransaction();
+			ClaimResult answer = this.store.claim(key, owner, lease);
+			return new Claim(this.steps, key, owner, status(answer.outcome()), answer, joinsTransaction, false);
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the claim of '" + key + "'");
+			return bypassed(key, owner);
+		}
+	}
+
+	/**
+	 * Mark {@code key}, CONSUMING under {@code owner}, CONSUMED for {@code retention}, in one attempt: for a
+	 * caller-owned entry this is a decision before the work (consuming a token), not the mark after it.
+	 * @return DONE; ALREADY_CONSUMED or NOT_HELD if refused (told apart by one read); BYPASSED under fail-open
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
+	 */
+	public StepOutcome completeAs(String key, String owner, Duration retention) {
+		Durations.requireAtLeastOneMilli(retention, "retention");
+		try {
+			if (this.store.complete(key, owner, retention, null)) {
+				return StepOutcome.DONE;
+			}
+			Optional<StoredEntry> entry = this.store.inspect(key);
+			return entry.isPresent() && entry.get().state() == StoredEntry.State.CONSUMED
+					? StepOutcome.ALREADY_CONSUMED : StepOutcome.NOT_HELD;
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the completion of '" + key + "'");
+			return StepOutcome.BYPASSED;
+		}
+	}
+
+	/**
+	 * Delete {@code key} if it is CONSUMING under {@code owner}.
+	 * @return DONE, NOT_HELD, or BYPASSED under fail-open
+	 * @throws DedupStoreException if the store is unreachable and the policy is fail-closed
+	 */
+	public StepOutcome releaseAs(String key, String owner) {
+		try {
+			return this.store.release(key, owner) ? StepOutcome.DONE : StepOutcome.NOT_HELD;
+		}
+		catch (DedupStoreException ex) {
+			bypassOrThrow(ex, "skipping the release of '" + key + "'");
+			return StepOutcome.BYPASSED;
+		}
+	}
+
+	/**
 	 * Asks the store, for one new owner, and turns its answers into claims: BYPASSED ones when the store is
 	 * unreachable and the policy is fail-open.
 	 */
@@ -139,12 +198,9 @@ public final class DedupEngine implements AutoCloseable {
 			answers = storeCall.apply(owner);
 		}
 		catch (DedupStoreException ex) {
-			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
-				log.warn("Dedup store unavailable, running {} without dedup protection (fail-open): {}",
-						keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys", ex.getMessage());
-				return keys.stream().map(key -> new Claim(this, key, owner, ClaimStatus.BYPASSED, null)).toList();
-			}
-			throw ex;
+			bypassOrThrow(ex, "running " + (keys.size() == 1 ? "'" + keys.get(0) + "'" : keys.size() + " keys")
+					+ " without dedup protection");
+			return keys.stream().map(key -> bypassed(key, owner)).toList();
 		}
 		if (answers.size() != keys.size()) {
 			throw new DedupStoreException("The store answered " + answers.size() + " claims for " + keys.size()
@@ -153,61 +209,45 @@ public final class DedupEngine implements AutoCloseable {
 		List<Claim> claims = new ArrayList<>(keys.size());
 		for (int i = 0; i < keys.size(); i++) {
 			ClaimResult answer = answers.get(i);
-			claims.add(new Claim(this, keys.get(i), owner, ClaimStatus.valueOf(answer.outcome().name()), answer,
-					joinsTransaction));
+			claims.add(new Claim(this.steps, keys.get(i), owner, status(answer.outcome()), answer, joinsTransaction,
+					true));
 		}
 		return claims;
 	}
 
 	/**
-	 * Start the work of a claim from {@link #claimAll}: from now on its lease is renewed. A claim that waited
-	 * less than a renewal period still holds its key by construction; one that waited longer asks the store
-	 * to extend its lease first, and if that finds the lease gone (expired, perhaps taken over) the claim is
-	 * closed and the caller must claim the key again.
+	 * The one store-failure decision: returns (after a warning) under fail-open, so the caller answers
+	 * BYPASSED; throws {@code ex} under fail-closed.
+	 * @param bypass what the caller does instead, for the warning
 	 */
-	boolean begin(Claim claim, Duration lease, long claimedAtNanos) {
-		if (claim.joinsTransaction()) {
-			return true;
+	private void bypassOrThrow(DedupStoreException ex, String bypass) {
+		if (this.config.storeFailurePolicy() != StoreFailurePolicy.FAIL_OPEN) {
+			throw ex;
 		}
-		long period = renewPeriodMillis(lease);
-		if (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - claimedAtNanos) >= period) {
-			boolean held;
-			try {
-				held = this.store.renew(claim.key(), claim.owner(), lease);
-			}
-			catch (DedupStoreException ex) {
-				claim.closeUnheld();
-				throw ex;
-			}
-			if (!held) {
-				claim.closeUnheld();
-				return false;
-			}
-		}
-		startRenewal(claim, lease);
-		return true;
+		log.warn("Dedup store unavailable, {} (fail-open): {}", bypass, ex.getMessage());
 	}
 
-	private void startRenewal(Claim claim, Duration lease) {
-		long period = renewPeriodMillis(lease);
-		claim.startRenewal(this.renewer.scheduleAtFixedRate(() -> renew(claim, lease), period, period,
-				TimeUnit.MILLISECONDS));
+	private Claim bypassed(String key, String owner) {
+		return new Claim(this.steps, key, owner, ClaimStatus.BYPASSED, null, false, false);
 	}
 
-	private static long renewPeriodMillis(Duration lease) {
-		return Math.max(lease.toMillis() / 3, MIN_RENEW_PERIOD.toMillis());
+	private static ClaimStatus status(ClaimOutcome outcome) {
+		return switch (outcome) {
+			case ACQUIRED -> ClaimStatus.ACQUIRED;
+			case DUPLICATE -> ClaimStatus.DUPLICATE;
+			case IN_PROGRESS -> ClaimStatus.IN_PROGRESS;
+		};
 	}
 
 	/**
 	 * Mark several acquired claims CONSUMED for {@code retention}, with one store call per owner where the
 	 * store can ({@link DedupStore#completeAll}); claims from one {@link #claimAll} share an owner. Retries
 	 * through short store outages like {@link Claim#complete(Duration)}. Every claim is closed, whatever
-	 * the answer.
+	 * the answer. Claims that {@linkplain Claim#joinsTransaction() joined} the caller's transaction are
+	 * completed in it, without retries; call this on their transaction's thread, before it commits.
 	 * @return per claim, in order: true if it is now CONSUMED, false if its lease was lost to another owner
 	 * @throws DedupStoreException if the store stayed unreachable through the retries; the claims' CONSUMING
 	 * entries then expire with their leases
-	 * Claims that {@linkplain Claim#joinsTransaction() joined} the caller's transaction are completed in it,
-	 * without retries; call this on their transaction's thread, before it commits.
 	 * @throws IllegalStateException if a claim did not acquire its key or was already closed
 	 */
 	public List<Boolean> completeAll(List<Claim> claims, Duration retention) {
@@ -232,134 +272,31 @@ public final class DedupEngine implements AutoCloseable {
 		for (Map.Entry<String, List<Integer>> group : byOwner.entrySet()) {
 			List<String> keys = group.getValue().stream().map(i -> claims.get(i).key()).toList();
 			boolean inTransaction = claims.get(group.getValue().get(0)).joinsTransaction();
-			List<Boolean> answers = withCompleteRetries(keys.size() + " keys", inTransaction,
-					() -> this.store.completeAll(keys, group.getKey(), retention));
+			List<Boolean> answers = this.steps.completeAll(keys, group.getKey(), retention, inTransaction);
 			for (int j = 0; j < keys.size(); j++) {
-				Claim claim = claims.get(group.getValue().get(j));
-				results[group.getValue().get(j)] = answers.get(j);
-				if (!answers.get(j)) {
-					leaseLost(claim);
-				}
+				int i = group.getValue().get(j);
+				results[i] = answers.get(j);
+				claims.get(i).completed(answers.get(j));
 			}
 		}
 		return List.of(results);
 	}
 
-	boolean complete(Claim claim, Duration retention, byte @Nullable [] result) {
-		claim.stopRenewal();
-		boolean completed = withCompleteRetries("'" + claim.key() + "'", claim.joinsTransaction(),
-				() -> this.store.complete(claim.key(), claim.owner(), retention, result));
-		if (!completed) {
-			leaseLost(claim);
-		}
-		return completed;
-	}
-
-	private static void leaseLost(Claim claim) {
-		claim.markLeaseLost();
-		log.warn("Lease on '{}' was lost before the work finished; another owner holds or held it, so the "
-				+ "message may have been processed twice", claim.key());
-	}
-
-	/**
-	 * The work is done, so losing the mark is costly: retry a completion through a short store outage (a
-	 * refused connection, a failover). Not past {@link #COMPLETE_RETRY_BUDGET}: a store that hangs costs each
-	 * attempt its whole timeout, and the caller (an HTTP request, a consumer thread) must not wait several.
-	 */
-	private static <T> T withCompleteRetries(String what, boolean inTransaction, Supplier<T> step) {
-		long start = System.nanoTime();
-		for (int attempt = 0;; attempt++) {
-			try {
-				return step.get();
-			}
-			catch (DedupStoreException ex) {
-				long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-				// Inside the caller's transaction a retry would reuse its broken connection: let it roll back.
-				if (inTransaction || attempt >= COMPLETE_RETRY_PAUSES_MS.length
-						|| elapsed + COMPLETE_RETRY_PAUSES_MS[attempt] > COMPLETE_RETRY_BUDGET.toMillis()) {
-					throw ex;
-				}
-				log.debug("Completing {} failed, retrying: {}", what, ex.getMessage());
-				sleep(COMPLETE_RETRY_PAUSES_MS[attempt]);
-			}
-		}
-	}
-
-	boolean release(Claim claim) {
-		claim.stopRenewal();
-		try {
-			return this.store.release(claim.key(), claim.owner());
-		}
-		catch (DedupStoreException ex) {
-			// The entry expires with its lease, after which a redelivery claims it: delayed, never lost.
-			log.warn("Could not release '{}'; a redelivery waits until its lease expires: {}", claim.key(),
-					ex.getMessage());
-			return false;
-		}
-	}
-
-	private void renew(Claim claim, Duration lease) {
-		if (!claim.isOpen()) {
-			claim.stopRenewal();
-			return;
-		}
-		try {
-			// A renewal racing a completion sees the entry CONSUMED and answers false: not a lost lease.
-			if (!this.store.renew(claim.key(), claim.owner(), lease) && claim.isOpen()) {
-				claim.markLeaseLost();
-				claim.stopRenewal();
-				log.warn("Lease on '{}' was lost while the work ran (it expired and was taken over)", claim.key());
-			}
-		}
-		catch (DedupStoreException ex) {
-			log.warn("Could not renew the lease on '{}', will try again: {}", claim.key(), ex.getMessage());
-		}
-		catch (RuntimeException ex) {
-			log.error("Unexpected failure renewing the lease on '{}'", claim.key(), ex);
-		}
-	}
-
+	/** Stops the lease renewer, unless it is the caller's ({@link DedupEngineConfig#renewalScheduler()}). */
 	@Override
 	public void close() {
-		if (this.ownsRenewer) {
-			this.renewer.shutdownNow();
-		}
+		this.steps.shutdown();
 	}
 
 	/** Renewals waiting in the engine's own scheduler (for tests); -1 with a caller's scheduler. */
 	int queuedRenewals() {
-		return this.ownsRenewer && this.renewer instanceof ScheduledThreadPoolExecutor pool ? pool.getQueue().size()
-				: -1;
-	}
-
-	/**
-	 * One daemon thread. Cancelled renewals leave the queue at once: most claims complete long before their
-	 * first renewal, and by default a cancelled task (holding its claim) would stay queued for lease/3.
-	 */
-	private static ScheduledExecutorService newRenewer() {
-		ScheduledThreadPoolExecutor renewer = new ScheduledThreadPoolExecutor(1, runnable -> {
-			Thread thread = new Thread(runnable, "dedup-lease-renewer");
-			thread.setDaemon(true);
-			return thread;
-		});
-		renewer.setRemoveOnCancelPolicy(true);
-		return renewer;
+		return this.steps.queuedRenewals();
 	}
 
 	/** 128 random bits: owners need only be unique, not secret. */
 	static String newOwnerId() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
 		return Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
-	}
-
-	private static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new DedupStoreException("Interrupted while retrying the store", ex);
-		}
 	}
 
 }

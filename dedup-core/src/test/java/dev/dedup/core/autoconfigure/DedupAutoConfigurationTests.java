@@ -21,6 +21,7 @@ import org.springframework.core.io.ClassPathResource;
 import com.jayway.jsonpath.JsonPath;
 
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
 import dev.dedup.core.store.ClaimResult;
@@ -287,7 +288,8 @@ class DedupAutoConfigurationTests {
 
 		@Bean(destroyMethod = "close")
 		DedupEngine userEngine() {
-			return new DedupEngine(new InMemoryDedupStore(), StoreFailurePolicy.FAIL_OPEN);
+			return new DedupEngine(new InMemoryDedupStore(),
+					DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build());
 		}
 
 	}

@@ -32,7 +32,7 @@ class DedupEngineBatchTests {
 	@BeforeEach
 	void setUp() {
 		this.store = new FaultInjectingStore(new InMemoryDedupStore());
-		this.engine = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		this.engine = new DedupEngine(this.store);
 	}
 
 	@AfterEach
@@ -176,7 +176,8 @@ class DedupEngineBatchTests {
 		assertThatThrownBy(() -> this.engine.claimAll(List.of("a", "b"), LONG_LEASE))
 			.isInstanceOf(DedupStoreException.class);
 
-		try (DedupEngine failOpen = new DedupEngine(this.store, StoreFailurePolicy.FAIL_OPEN)) {
+		try (DedupEngine failOpen = new DedupEngine(this.store,
+				DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build())) {
 			List<Claim> claims = failOpen.claimAll(List.of("a", "b"), LONG_LEASE);
 			assertThat(claims).extracting(Claim::status).containsOnly(ClaimStatus.BYPASSED);
 			assertThat(claims.get(0).begin()).isTrue();

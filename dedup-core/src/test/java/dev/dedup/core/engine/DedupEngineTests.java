@@ -45,7 +45,7 @@ class DedupEngineTests {
 	@BeforeEach
 	void setUp() {
 		this.store = new FaultInjectingStore(new InMemoryDedupStore());
-		this.engine = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		this.engine = new DedupEngine(this.store);
 	}
 
 	@AfterEach
@@ -345,7 +345,8 @@ class DedupEngineTests {
 
 	@Test
 	void failOpenClaimWithTheStoreDownIsBypassedAndCompleteAndReleaseAreHarmlessNoOps() {
-		try (DedupEngine failOpen = new DedupEngine(this.store, StoreFailurePolicy.FAIL_OPEN)) {
+		try (DedupEngine failOpen = new DedupEngine(this.store,
+				DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build())) {
 			assertThat(failOpen.storeFailurePolicy()).isEqualTo(StoreFailurePolicy.FAIL_OPEN);
 			this.store.down = true;
 
@@ -371,7 +372,8 @@ class DedupEngineTests {
 
 	@Test
 	void failOpenEngineStillDedupsWhileTheStoreIsUp() {
-		try (DedupEngine failOpen = new DedupEngine(this.store, StoreFailurePolicy.FAIL_OPEN)) {
+		try (DedupEngine failOpen = new DedupEngine(this.store,
+				DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build())) {
 			assertThat(failOpen.claim("k", LONG_LEASE).complete(RETENTION)).isTrue();
 			assertThat(failOpen.claim("k", LONG_LEASE).status()).isEqualTo(ClaimStatus.DUPLICATE);
 		}
@@ -445,7 +447,7 @@ class DedupEngineTests {
 
 	@Test
 	void closeStopsTheRenewerThread() {
-		DedupEngine own = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED);
+		DedupEngine own = new DedupEngine(this.store);
 		own.claim("k", Duration.ofMillis(30));
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.store.lastRenewThread.get() != null);
 		Thread renewer = this.store.lastRenewThread.get();
@@ -464,7 +466,8 @@ class DedupEngineTests {
 	void closeLeavesACallerSuppliedSchedulerRunning() {
 		ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 		try {
-			DedupEngine shared = new DedupEngine(this.store, StoreFailurePolicy.FAIL_CLOSED, scheduler);
+			DedupEngine shared = new DedupEngine(this.store,
+					DedupEngineConfig.custom().renewalScheduler(scheduler).build());
 			Claim claim = shared.claim("k", Duration.ofMillis(30));
 			await().atMost(Duration.ofSeconds(5)).until(() -> this.store.renewCalls.get() > 0);
 
@@ -661,7 +664,7 @@ class DedupEngineTests {
 
 	@Test
 	void completedClaimsLeaveNoRenewalQueuedBehindThem() {
-		try (DedupEngine engine = new DedupEngine(new InMemoryDedupStore(), StoreFailurePolicy.FAIL_CLOSED)) {
+		try (DedupEngine engine = new DedupEngine(new InMemoryDedupStore())) {
 			for (int i = 0; i < 10_000; i++) {
 				engine.claim("queue-" + i, Duration.ofSeconds(30)).complete(Duration.ofMinutes(1));
 			}

@@ -112,8 +112,8 @@ public class DedupHttpAutoConfiguration {
 	@ConditionalOnMissingBean
 	SubmitTokens dedupSubmitTokens(DedupEngine engine, HttpKeys keys, DedupHttpProperties properties) {
 		DedupHttpProperties.Token token = properties.getToken();
-		// The engine's view of the store: the same deadline and circuit breaker as every other strategy.
-		return new SubmitTokens(engine.store(), keys, token.getTtl(), token.getUsedRetention(),
+		// Through the engine: the same deadline, circuit breaker and store-failure policy as every other strategy.
+		return new SubmitTokens(engine, keys, token.getTtl(), token.getUsedRetention(),
 				token.getOnOutstanding() == DedupHttpProperties.OnOutstanding.REPLACE);
 	}
 
@@ -126,9 +126,8 @@ public class DedupHttpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	TokenGuard dedupTokenGuard(SubmitTokens tokens, ProblemResponses problems, DedupEngine engine,
-			DedupHttpProperties properties) {
-		return new TokenGuard(tokens, problems, properties.getToken().getHeader(), engine.storeFailurePolicy());
+	TokenGuard dedupTokenGuard(SubmitTokens tokens, ProblemResponses problems, DedupHttpProperties properties) {
+		return new TokenGuard(tokens, problems, properties.getToken().getHeader());
 	}
 
 	@Bean
@@ -159,9 +158,8 @@ public class DedupHttpAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnProperty(name = "dedup.http.token.endpoint.enabled", havingValue = "true", matchIfMissing = true)
 	TokenEndpoint dedupTokenEndpoint(SubmitTokens tokens, ProtectedEndpoints endpoints,
-			DedupIdentityResolver identityResolver, DedupEngine engine, DedupHttpProperties properties) {
-		return new TokenEndpoint(tokens, endpoints, identityResolver, properties.getIdentity().isRequired(),
-				engine.storeFailurePolicy());
+			DedupIdentityResolver identityResolver, DedupHttpProperties properties) {
+		return new TokenEndpoint(tokens, endpoints, identityResolver, properties.getIdentity().isRequired());
 	}
 
 	/** {@code dedup.http.requests{strategy, outcome}}: how each protected request went (see {@link HttpDecisions}). */

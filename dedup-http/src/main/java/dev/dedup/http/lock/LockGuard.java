@@ -125,7 +125,7 @@ public final class LockGuard implements SubmitGuard {
 
 	private Duration cooldownLeft(String key, Duration hold) {
 		try {
-			return this.engine.store().inspect(key).map(StoredEntry::remainingTtl).orElse(Duration.ZERO);
+			return this.engine.inspect(key).map(StoredEntry::remainingTtl).orElse(Duration.ZERO);
 		}
 		catch (DedupStoreException ex) {
 			return hold;

@@ -10,15 +10,17 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.dedup.core.store.ClaimOutcome;
-import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.engine.Claim;
+import dev.dedup.core.engine.ClaimStatus;
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.StepOutcome;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.Digests;
 import dev.dedup.http.HttpKeys;
 
 /**
- * One-time submit tokens on the dedup store. A token is 256 random bits (43 base64url characters); the
+ * One-time submit tokens, kept through the {@link DedupEngine} on its store. A token is 256 random bits (43 base64url characters); the
  * store only ever sees its SHA-256, inside keys scoped by identity and operation, so a token is useless to
  * another identity or for another operation, and a token text never becomes a store key of its own.
  *
@@ -26,8 +28,11 @@ import dev.dedup.http.HttpKeys;
  * {prefix}:token-outstanding:{identity}:{operation}         CONSUMING, owner = token hash, for the TTL
  * {prefix}:token:{identity}:{operation}:{token hash}         CONSUMING (issued) → CONSUMED (used, tombstone)
  * </pre>
- * Consuming is one atomic step, {@code complete} of the token entry: it succeeds for exactly one request.
- * When it fails, {@link DedupStore#inspect} tells a used token (tombstone) from an unknown or expired one.
+ * Consuming is one atomic step, {@link DedupEngine#completeAs} of the token entry: it succeeds for exactly
+ * one request, and its answer tells a used token (tombstone) from an unknown or expired one. While the store
+ * is down the engine's store-failure policy decides: fail-closed, issuing and consuming throw
+ * {@link DedupStoreException}; fail-open, issuing hands out a token that is not stored, and consuming
+ * answers {@link Consumption#BYPASSED}.
  */
 public final class SubmitTokens {
 
@@ -41,7 +46,7 @@ public final class SubmitTokens {
 
 	private static final SecureRandom RANDOM = new SecureRandom();
 
-	private final DedupStore store;
+	private final DedupEngine engine;
 
 	private final HttpKeys keys;
 
@@ -57,9 +62,9 @@ public final class SubmitTokens {
 	 * @param replaceOutstanding whether issuing revokes an outstanding token for the same identity and
 	 * operation (else the request is refused while one is outstanding)
 	 */
-	public SubmitTokens(DedupStore store, HttpKeys keys, Duration ttl, Duration usedRetention,
+	public SubmitTokens(DedupEngine engine, HttpKeys keys, Duration ttl, Duration usedRetention,
 			boolean replaceOutstanding) {
-		this.store = store;
+		this.engine = engine;
 		this.keys = keys;
 		this.ttl = ttl;
 		this.usedRetention = usedRetention;
@@ -75,23 +80,22 @@ public final class SubmitTokens {
 		return FORMAT.matcher(token).matches();
 	}
 
-	/** A token that is not stored: what fail-open hands out while the store is down. */
-	public static String unstoredToken() {
-		return newToken();
-	}
-
 	/**
-	 * Issues a token for this identity and operation.
-	 * @throws DedupStoreException if the store cannot be reached
+	 * Issues a token for this identity and operation; with the store down and a fail-open engine, a token
+	 * that is not stored (the protected request then passes unchecked, so any token will do).
+	 * @throws DedupStoreException if the store cannot be reached and the engine is fail-closed
 	 */
 	public Issue issue(String identity, String operation) {
 		String token = newToken();
 		String hash = hash(token);
 		String outstanding = outstandingKey(identity, operation);
 		for (int attempt = 0;; attempt++) {
-			var claimed = this.store.claim(outstanding, hash, this.ttl);
-			if (claimed.outcome() == ClaimOutcome.ACQUIRED) {
+			Claim claimed = this.engine.claimAs(outstanding, hash, this.ttl);
+			if (claimed.status() == ClaimStatus.ACQUIRED) {
 				return storeToken(identity, operation, token, hash, outstanding);
+			}
+			if (claimed.status() == ClaimStatus.BYPASSED) {
+				return unstored(operation);
 			}
 			if (!this.replaceOutstanding || attempt >= REPLACE_ATTEMPTS) {
 				return new Issue.Outstanding(claimed.remainingLease());
@@ -102,54 +106,82 @@ public final class SubmitTokens {
 
 	/**
 	 * Uses a token up: exactly one request can.
-	 * @throws DedupStoreException if the store cannot be reached
+	 * @return CONSUMED, USED or UNKNOWN; BYPASSED if the store cannot be reached and the engine is fail-open
+	 * @throws DedupStoreException if the store cannot be reached and the engine is fail-closed
 	 */
 	public Consumption consume(String identity, String operation, String token) {
 		String hash = hash(token);
 		String key = tokenKey(identity, operation, hash);
-		if (this.store.complete(key, ISSUED, this.usedRetention, null)) {
-			try {
-				// Free the slot so the next token can be issued; if this fails, it expires with the TTL.
-				this.store.release(outstandingKey(identity, operation), hash);
+		return switch (this.engine.completeAs(key, ISSUED, this.usedRetention)) {
+			case DONE -> {
+				freeSlot(identity, operation, key, hash);
+				yield Consumption.CONSUMED;
 			}
-			catch (DedupStoreException ex) {
-				log.warn("Could not clear the outstanding-token mark of '{}': {}", key, ex.getMessage());
+			case ALREADY_CONSUMED -> Consumption.USED;
+			case NOT_HELD -> Consumption.UNKNOWN;
+			case BYPASSED -> Consumption.BYPASSED;
+		};
+	}
+
+	/** Free the slot so the next token can be issued; if this fails, it expires with the TTL. */
+	private void freeSlot(String identity, String operation, String key, String hash) {
+		try {
+			if (this.engine.releaseAs(outstandingKey(identity, operation), hash) == StepOutcome.BYPASSED) {
+				log.warn("Could not clear the outstanding-token mark of '{}': the store is unavailable", key);
 			}
-			return Consumption.CONSUMED;
 		}
-		Optional<StoredEntry> entry = this.store.inspect(key);
-		return entry.isPresent() && entry.get().state() == StoredEntry.State.CONSUMED ? Consumption.USED
-				: Consumption.UNKNOWN;
+		catch (DedupStoreException ex) {
+			log.warn("Could not clear the outstanding-token mark of '{}': {}", key, ex.getMessage());
+		}
 	}
 
 	private Issue storeToken(String identity, String operation, String token, String hash, String outstanding) {
-		ClaimOutcome stored;
+		Claim stored;
 		try {
-			stored = this.store.claim(tokenKey(identity, operation, hash), ISSUED, this.ttl).outcome();
+			stored = this.engine.claimAs(tokenKey(identity, operation, hash), ISSUED, this.ttl);
 		}
 		catch (DedupStoreException ex) {
 			// Without its token entry the outstanding mark would block this operation for the whole TTL.
 			try {
-				this.store.release(outstanding, hash);
+				this.engine.releaseAs(outstanding, hash);
 			}
 			catch (DedupStoreException ignored) {
 				ex.addSuppressed(ignored);
 			}
 			throw ex;
 		}
-		if (stored != ClaimOutcome.ACQUIRED) {
-			throw new IllegalStateException("A fresh random token collided with a stored one");
-		}
-		return new Issue.Issued(token, this.ttl);
+		return switch (stored.status()) {
+			case ACQUIRED -> new Issue.Issued(token, this.ttl);
+			case BYPASSED -> {
+				// As above; a fail-open engine answers this release rather than throw.
+				this.engine.releaseAs(outstanding, hash);
+				yield unstored(operation);
+			}
+			case DUPLICATE, IN_PROGRESS ->
+				throw new IllegalStateException("A fresh random token collided with a stored one");
+		};
 	}
 
 	private void revoke(String identity, String operation, String outstanding) {
-		Optional<StoredEntry> current = this.store.inspect(outstanding);
-		String oldHash = current.map(StoredEntry::owner).orElse(null);
-		if (oldHash != null && this.store.release(outstanding, oldHash)) {
-			// The old token's entry goes too: using it now reads as unknown, "fetch a new token".
-			this.store.release(tokenKey(identity, operation, oldHash), ISSUED);
+		Optional<StoredEntry> current;
+		try {
+			current = this.engine.inspect(outstanding);
 		}
+		catch (DedupStoreException ex) {
+			// Not a decision: the next claim of the mark meets the same outage, and the engine's policy answers.
+			return;
+		}
+		String oldHash = current.map(StoredEntry::owner).orElse(null);
+		if (oldHash != null && this.engine.releaseAs(outstanding, oldHash) == StepOutcome.DONE) {
+			// The old token's entry goes too: using it now reads as unknown, "fetch a new token".
+			this.engine.releaseAs(tokenKey(identity, operation, oldHash), ISSUED);
+		}
+	}
+
+	/** The engine bypassed the store (fail-open): the protected request passes unchecked, so any token will do. */
+	private Issue unstored(String operation) {
+		log.warn("Dedup store unavailable, issuing an unstored token for '{}' (fail-open)", operation);
+		return new Issue.Issued(newToken(), this.ttl);
 	}
 
 	private String outstandingKey(String identity, String operation) {
@@ -193,7 +225,10 @@ public final class SubmitTokens {
 		USED,
 
 		/** Never issued to this identity for this operation, expired, or revoked. */
-		UNKNOWN
+		UNKNOWN,
+
+		/** The store cannot be reached and the engine is fail-open: run the request unchecked. */
+		BYPASSED
 
 	}
 

@@ -2,8 +2,6 @@ package dev.dedup.http.token;
 
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
@@ -13,7 +11,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.http.DuplicateSubmitFilter;
 import dev.dedup.http.ProblemResponses;
@@ -32,8 +29,6 @@ public class TokenEndpoint {
 	/** Placeholder of the endpoint path, resolved by Spring MVC. */
 	public static final String PATH = "${dedup.http.token.endpoint.path:/dedup/tokens}";
 
-	private static final Logger log = LoggerFactory.getLogger(TokenEndpoint.class);
-
 	private final SubmitTokens tokens;
 
 	private final ProtectedEndpoints endpoints;
@@ -42,15 +37,12 @@ public class TokenEndpoint {
 
 	private final boolean identityRequired;
 
-	private final StoreFailurePolicy storeFailurePolicy;
-
 	public TokenEndpoint(SubmitTokens tokens, ProtectedEndpoints endpoints, DedupIdentityResolver identityResolver,
-			boolean identityRequired, StoreFailurePolicy storeFailurePolicy) {
+			boolean identityRequired) {
 		this.tokens = tokens;
 		this.endpoints = endpoints;
 		this.identityResolver = identityResolver;
 		this.identityRequired = identityRequired;
-		this.storeFailurePolicy = storeFailurePolicy;
 	}
 
 	@PostMapping(PATH)
@@ -73,14 +65,9 @@ public class TokenEndpoint {
 			issue = this.tokens.issue(identity, operation);
 		}
 		catch (DedupStoreException ex) {
-			if (this.storeFailurePolicy != StoreFailurePolicy.FAIL_OPEN) {
-				return problem(SubmitProblem.STORE_UNAVAILABLE, "The submit-token store cannot be reached; try again "
-						+ "shortly.", 1L);
-			}
-			// Fail-open: the protected request passes unchecked while the store is down, so any token will do.
-			log.warn("Dedup store unavailable, issuing an unstored token for '{}' (fail-open): {}", operation,
-					ex.getMessage());
-			issue = new SubmitTokens.Issue.Issued(SubmitTokens.unstoredToken(), this.tokens.ttl());
+			// The engine is fail-closed (a fail-open one has SubmitTokens hand out an unstored token).
+			return problem(SubmitProblem.STORE_UNAVAILABLE, "The submit-token store cannot be reached; try again "
+					+ "shortly.", 1L);
 		}
 		if (issue instanceof SubmitTokens.Issue.Outstanding outstanding) {
 			return problem(SubmitProblem.TOKEN_OUTSTANDING, "A token for this operation was issued and not used yet; "

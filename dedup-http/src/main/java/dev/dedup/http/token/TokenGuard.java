@@ -21,7 +21,8 @@ import dev.dedup.http.SubmitRequest;
 /**
  * TOKEN: the request must carry a one-time token ({@code Submit-Token}) issued to the same identity for the
  * same operation; it is consumed atomically before the handler runs. A token stays used even when the
- * handler fails: the client fetches a new one for the next attempt.
+ * handler fails: the client fetches a new one for the next attempt. While the store is down, the engine's
+ * store-failure policy decides through {@link SubmitTokens}: 503, or (fail-open) the request runs unchecked.
  */
 public final class TokenGuard implements SubmitGuard {
 
@@ -33,14 +34,10 @@ public final class TokenGuard implements SubmitGuard {
 
 	private final String header;
 
-	private final StoreFailurePolicy storeFailurePolicy;
-
-	public TokenGuard(SubmitTokens tokens, ProblemResponses problems, String header,
-			StoreFailurePolicy storeFailurePolicy) {
+	public TokenGuard(SubmitTokens tokens, ProblemResponses problems, String header) {
 		this.tokens = tokens;
 		this.problems = problems;
 		this.header = header;
-		this.storeFailurePolicy = storeFailurePolicy;
 	}
 
 	@Override
@@ -63,13 +60,7 @@ public final class TokenGuard implements SubmitGuard {
 			consumption = this.tokens.consume(submit.identity(), submit.operation(), token);
 		}
 		catch (DedupStoreException ex) {
-			if (this.storeFailurePolicy == StoreFailurePolicy.FAIL_OPEN) {
-				log.warn("Dedup store unavailable, accepting submit token for '{}' unchecked (fail-open): {}",
-						submit.operation(), ex.getMessage());
-				submit.request().setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, HttpDecisions.RAN_UNPROTECTED);
-				chain.doFilter(submit.request(), response);
-				return;
-			}
+			// The engine is fail-closed (a fail-open one answers BYPASSED).
 			this.problems.write(submit.request(), response, SubmitProblem.STORE_UNAVAILABLE,
 					"The submit-token store cannot be reached; try again shortly.",
 					StoreFailurePolicy.RETRY_AFTER);
@@ -81,6 +72,12 @@ public final class TokenGuard implements SubmitGuard {
 					"This token was used already: the operation was submitted before.", null);
 			case UNKNOWN -> this.problems.write(submit.request(), response, SubmitProblem.TOKEN_UNKNOWN,
 					"This token is unknown or expired for this operation; fetch a new token.", null);
+			case BYPASSED -> {
+				log.warn("Dedup store unavailable, accepting submit token for '{}' unchecked (fail-open)",
+						submit.operation());
+				submit.request().setAttribute(HttpDecisions.OUTCOME_ATTRIBUTE, HttpDecisions.RAN_UNPROTECTED);
+				chain.doFilter(submit.request(), response);
+			}
 		}
 	}
 

@@ -175,8 +175,8 @@ class DedupHttpAutoConfigurationTests {
 		}
 
 		@Bean
-		SubmitTokens userTokens(dev.dedup.core.store.DedupStore store) {
-			return new SubmitTokens(store, new dev.dedup.http.HttpKeys("mine", 512), Duration.ofMinutes(1),
+		SubmitTokens userTokens(dev.dedup.core.engine.DedupEngine engine) {
+			return new SubmitTokens(engine, new dev.dedup.http.HttpKeys("mine", 512), Duration.ofMinutes(1),
 					Duration.ofMinutes(1), false);
 		}
 

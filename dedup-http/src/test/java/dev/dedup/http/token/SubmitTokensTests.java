@@ -3,15 +3,22 @@ package dev.dedup.http.token;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.engine.DedupEngineConfig;
+import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
+import dev.dedup.core.store.ForwardingDedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoreOperation;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.HttpKeys;
 import dev.dedup.http.token.SubmitTokens.Consumption;
@@ -31,7 +38,14 @@ class SubmitTokensTests {
 
 	private final HttpKeys keys = new HttpKeys("dedup", 512);
 
-	private final SubmitTokens tokens = new SubmitTokens(this.store, this.keys, TTL, Duration.ofMinutes(5), false);
+	private final DedupEngine engine = new DedupEngine(this.store);
+
+	private final SubmitTokens tokens = new SubmitTokens(this.engine, this.keys, TTL, Duration.ofMinutes(5), false);
+
+	@AfterEach
+	void closeEngine() {
+		this.engine.close();
+	}
 
 	@Test
 	void tokensAreWellFormed256BitRandoms() {
@@ -91,7 +105,7 @@ class SubmitTokensTests {
 
 	@Test
 	void replaceRevokesTheOutstandingToken() {
-		SubmitTokens replacing = new SubmitTokens(this.store, this.keys, TTL, Duration.ofMinutes(5), true);
+		SubmitTokens replacing = new SubmitTokens(this.engine, this.keys, TTL, Duration.ofMinutes(5), true);
 		String first = issued(replacing.issue("alice", "/orders"));
 		String second = issued(replacing.issue("alice", "/orders"));
 		assertThat(second).isNotEqualTo(first);
@@ -133,10 +147,96 @@ class SubmitTokensTests {
 			}
 
 		};
-		SubmitTokens flaky = new SubmitTokens(failingSecondClaim, this.keys, TTL, Duration.ofMinutes(5), false);
-		assertThatExceptionOfType(DedupStoreException.class)
-			.isThrownBy(() -> flaky.issue("alice", "/orders"));
-		assertThat(flaky.issue("alice", "/orders")).isInstanceOf(Issue.Issued.class);
+		try (DedupEngine flakyEngine = new DedupEngine(failingSecondClaim)) {
+			SubmitTokens flaky = new SubmitTokens(flakyEngine, this.keys, TTL, Duration.ofMinutes(5), false);
+			assertThatExceptionOfType(DedupStoreException.class)
+				.isThrownBy(() -> flaky.issue("alice", "/orders"));
+			assertThat(flaky.issue("alice", "/orders")).isInstanceOf(Issue.Issued.class);
+		}
+	}
+
+	@Test
+	void failClosedIssueAndConsumeThrowWhileTheStoreIsDown() {
+		SwitchableStore store = new SwitchableStore(this.store);
+		try (DedupEngine failClosed = new DedupEngine(store)) {
+			SubmitTokens tokens = new SubmitTokens(failClosed, this.keys, TTL, Duration.ofMinutes(5), false);
+			String token = issued(tokens.issue("alice", "/orders"));
+			store.down = true;
+
+			assertThatExceptionOfType(DedupStoreException.class).isThrownBy(() -> tokens.issue("bob", "/orders"));
+			assertThatExceptionOfType(DedupStoreException.class)
+				.isThrownBy(() -> tokens.consume("alice", "/orders", token));
+
+			store.down = false;
+			assertThat(tokens.consume("alice", "/orders", token)).as("the token outlived the outage")
+				.isEqualTo(Consumption.CONSUMED);
+		}
+	}
+
+	@Test
+	void failOpenIssuesAnUnstoredTokenAndBypassesConsumeWhileTheStoreIsDown() {
+		SwitchableStore store = new SwitchableStore(this.store);
+		try (DedupEngine failOpen = new DedupEngine(store,
+				DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build())) {
+			SubmitTokens tokens = new SubmitTokens(failOpen, this.keys, TTL, Duration.ofMinutes(5), false);
+			String stored = issued(tokens.issue("alice", "/orders"));
+			store.down = true;
+
+			String unstored = issued(tokens.issue("bob", "/orders"));
+			assertThat(SubmitTokens.isWellFormed(unstored)).isTrue();
+			assertThat(tokens.consume("bob", "/orders", unstored)).isEqualTo(Consumption.BYPASSED);
+			assertThat(tokens.consume("alice", "/orders", stored)).isEqualTo(Consumption.BYPASSED);
+
+			store.down = false;
+			assertThat(tokens.consume("bob", "/orders", unstored)).as("nothing was stored for it")
+				.isEqualTo(Consumption.UNKNOWN);
+			assertThat(tokens.consume("alice", "/orders", stored)).as("the bypass did not use it up")
+				.isEqualTo(Consumption.CONSUMED);
+		}
+	}
+
+	@Test
+	void failOpenIssueReleasesTheOutstandingMarkWhenTheTokenEntryCannotBeStored() {
+		AtomicInteger claims = new AtomicInteger();
+		SwitchableStore store = new SwitchableStore(this.store) {
+
+			@Override
+			protected <T> T around(StoreOperation operation, int keys, Supplier<T> step) {
+				if (operation == StoreOperation.CLAIM && claims.incrementAndGet() == 2) {
+					throw new DedupStoreException("connection reset");
+				}
+				return super.around(operation, keys, step);
+			}
+
+		};
+		try (DedupEngine failOpen = new DedupEngine(store,
+				DedupEngineConfig.custom().storeFailurePolicy(StoreFailurePolicy.FAIL_OPEN).build())) {
+			SubmitTokens tokens = new SubmitTokens(failOpen, this.keys, TTL, Duration.ofMinutes(5), false);
+			String unstored = issued(tokens.issue("alice", "/orders"));
+
+			assertThat(this.store.inspect(this.keys.key("token-outstanding", "alice", "/orders"))).isEmpty();
+			assertThat(tokens.consume("alice", "/orders", unstored)).isEqualTo(Consumption.UNKNOWN);
+			assertThat(tokens.issue("alice", "/orders")).isInstanceOf(Issue.Issued.class);
+		}
+	}
+
+	/** Passes every step to a real store, or throws while it is {@link #down}. */
+	static class SwitchableStore extends ForwardingDedupStore {
+
+		volatile boolean down;
+
+		SwitchableStore(DedupStore store) {
+			super(store);
+		}
+
+		@Override
+		protected <T> T around(StoreOperation operation, int keys, Supplier<T> step) {
+			if (this.down) {
+				throw new DedupStoreException("injected: store down");
+			}
+			return step.get();
+		}
+
 	}
 
 	private static String issued(Issue issue) {
