@@ -1,5 +1,7 @@
 package dev.dedup.kafka.integration;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +53,23 @@ final class JdbcConsumerRuns {
 	static long count(JdbcTemplate jdbc, String sql) {
 		Long count = jdbc.queryForObject(sql, Long.class);
 		return count == null ? 0 : count;
+	}
+
+	/**
+	 * Once every id has a business row: after a second for a straggling duplicate to show, exactly one row per
+	 * id and one CONSUMED mark per id, and no claim left behind.
+	 */
+	static void assertOneRowAndOneMarkPerId(JdbcTemplate jdbc, String orders, String dedupTable, int ids,
+			String run) throws InterruptedException {
+		Thread.sleep(1000);
+		assertThat(jdbc.queryForList("SELECT id FROM " + orders + " GROUP BY id HAVING COUNT(*) > 1", String.class))
+			.as("ids with more than one business row (%s)", run)
+			.isEmpty();
+		assertThat(count(jdbc, "SELECT COUNT(*) FROM " + orders)).as("business rows (%s)", run).isEqualTo(ids);
+		assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state = 'D'"))
+			.as("CONSUMED marks (%s)", run).isEqualTo(ids);
+		assertThat(count(jdbc, "SELECT COUNT(*) FROM " + dedupTable + " WHERE state <> 'D'"))
+			.as("claims left behind (%s)", run).isZero();
 	}
 
 	/** Stops the consumers, then drops the business table and the dedup table (with its Flyway history). */
