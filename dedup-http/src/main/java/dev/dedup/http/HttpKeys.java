@@ -2,6 +2,8 @@ package dev.dedup.http;
 
 import java.nio.charset.StandardCharsets;
 
+import dev.dedup.core.Digests;
+
 /**
  * Store keys of the HTTP strategies: {@code {prefix}:{kind}:{segment}:{segment}…}, e.g.
  * {@code dedup:lock:{identity}:{operation}:{hash}}. Each segment is escaped ({@code %} → {@code %25},

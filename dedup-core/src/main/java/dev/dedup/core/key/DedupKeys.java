@@ -1,11 +1,9 @@
 package dev.dedup.core.key;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+
+import dev.dedup.core.Digests;
 
 /**
  * Builds store keys as {@code {prefix}:{scope}:{id}}. The scope keeps consumers apart (a Kafka consumer
@@ -157,13 +155,7 @@ public final class DedupKeys {
 	}
 
 	static String sha256Hex(String value) {
-		try {
-			MessageDigest digest = MessageDigest.getInstance("SHA-256");
-			return HexFormat.of().formatHex(digest.digest(value.getBytes(StandardCharsets.UTF_8)));
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException("SHA-256 is required of every JVM", ex);
-		}
+		return Digests.sha256Hex(value);
 	}
 
 }

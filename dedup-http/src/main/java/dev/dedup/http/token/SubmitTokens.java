@@ -10,11 +10,11 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dedup.core.Digests;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.http.Digests;
 import dev.dedup.http.HttpKeys;
 
 /**
