@@ -11,11 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.dedup.core.Digests;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.http.HttpKeys;
 
 /**
  * One-time submit tokens on the dedup store. A token is 256 random bits (43 base64url characters); the
@@ -43,7 +44,7 @@ public final class SubmitTokens {
 
 	private final DedupStore store;
 
-	private final HttpKeys keys;
+	private final DedupKeys keys;
 
 	private final Duration ttl;
 
@@ -57,7 +58,7 @@ public final class SubmitTokens {
 	 * @param replaceOutstanding whether issuing revokes an outstanding token for the same identity and
 	 * operation (else the request is refused while one is outstanding)
 	 */
-	public SubmitTokens(DedupStore store, HttpKeys keys, Duration ttl, Duration usedRetention,
+	public SubmitTokens(DedupStore store, DedupKeys keys, Duration ttl, Duration usedRetention,
 			boolean replaceOutstanding) {
 		this.store = store;
 		this.keys = keys;
@@ -153,11 +154,11 @@ public final class SubmitTokens {
 	}
 
 	private String outstandingKey(String identity, String operation) {
-		return this.keys.key("token-outstanding", identity, operation);
+		return this.keys.key(KeyKind.TOKEN_OUTSTANDING, identity, operation);
 	}
 
 	private String tokenKey(String identity, String operation, String hash) {
-		return this.keys.key("token", identity, operation, hash);
+		return this.keys.key(KeyKind.TOKEN, identity, operation, hash);
 	}
 
 	private static String newToken() {

@@ -8,12 +8,13 @@ import org.jspecify.annotations.Nullable;
 
 import org.junit.jupiter.api.Test;
 
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.http.HttpKeys;
 import dev.dedup.http.token.SubmitTokens.Consumption;
 import dev.dedup.http.token.SubmitTokens.Issue;
 import dev.dedup.test.MutableClock;
@@ -29,7 +30,7 @@ class SubmitTokensTests {
 
 	private final InMemoryDedupStore store = new InMemoryDedupStore(this.clock);
 
-	private final HttpKeys keys = new HttpKeys("dedup", 512);
+	private final DedupKeys keys = new DedupKeys("dedup", 512);
 
 	private final SubmitTokens tokens = new SubmitTokens(this.store, this.keys, TTL, Duration.ofMinutes(5), false);
 
@@ -83,8 +84,8 @@ class SubmitTokensTests {
 	@Test
 	void theStoreNeverSeesTheTokenItself() {
 		String token = issued(this.tokens.issue("alice", "/orders"));
-		assertThat(this.store.inspect(this.keys.key("token", "alice", "/orders", token))).isEmpty();
-		assertThat(this.store.inspect(this.keys.key("token-outstanding", "alice", "/orders")).orElseThrow().owner())
+		assertThat(this.store.inspect(this.keys.key(KeyKind.TOKEN, "alice", "/orders", token))).isEmpty();
+		assertThat(this.store.inspect(this.keys.key(KeyKind.TOKEN_OUTSTANDING, "alice", "/orders")).orElseThrow().owner())
 			.isNotEqualTo(token)
 			.hasSize(64);
 	}
