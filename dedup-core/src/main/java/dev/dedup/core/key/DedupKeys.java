@@ -28,7 +28,8 @@ import dev.dedup.core.Digests;
  * the kind: a consumer group named {@code lock} gives {@code dedup:kafka:lock:…}, never an HTTP lock key.</li>
  * <li><b>Hashing</b>, the same for every kind: a key longer than the store allows (in UTF-8 bytes) keeps
  * {@code {prefix}:{kind}} and replaces the rest, {@code :{segment}:{segment}…} as escaped, by
- * {@code :sha256:} and the hex SHA-256 of its UTF-8 bytes, so any id length works on any store.</li>
+ * {@code :sha256:} and the hex SHA-256 of its UTF-8 bytes, so any id length works on any store. (A key that
+ * fits meets a hashed one only if its first segment is {@code sha256} and its second those 64 hex digits.)</li>
  * <li><b>Kafka ids</b> are checked before they are escaped: an empty id, or one with control characters
  * (CR, LF, NUL, …) or lone surrogates, is refused with {@link InvalidMessageIdException}; such ids are
  * almost always a producer bug, and the Kafka adapter applies its missing-id policy to them.</li>
@@ -97,10 +98,12 @@ public final class DedupKeys {
 		this.kafkaLayout = kafkaLayout;
 	}
 
+	/** The first segment of every key ({@code dedup.key-prefix}). */
 	public String prefix() {
 		return this.prefix;
 	}
 
+	/** How Kafka keys are laid out ({@code dedup.kafka.key-layout}). */
 	public KafkaKeyLayout kafkaLayout() {
 		return this.kafkaLayout;
 	}
@@ -142,7 +145,8 @@ public final class DedupKeys {
 				bytes += 2;
 			}
 			else if (Character.isSurrogate(c)) {
-				if (!Character.isHighSurrogate(c) || i + 1 == id.length() || !Character.isLowSurrogate(id.charAt(i + 1))) {
+				if (!Character.isHighSurrogate(c) || i + 1 == id.length()
+						|| !Character.isLowSurrogate(id.charAt(i + 1))) {
 					throw loneSurrogate("message id", id, i);
 				}
 				bytes += 4;
