@@ -137,7 +137,7 @@ public class EngineBenchmark {
 	/** Baseline: only the key, as every dedup path builds it first. */
 	@Benchmark
 	public String keyOnly(InMemory state, Ids ids) {
-		return state.keys.key(SCOPE, ids.next());
+		return state.keys.kafka(SCOPE, ids.next());
 	}
 
 	@Benchmark
@@ -151,7 +151,7 @@ public class EngineBenchmark {
 	}
 
 	private static boolean cycle(DedupEngine engine, DedupKeys keys, Ids ids) {
-		Claim claim = engine.claim(keys.key(SCOPE, ids.next()), LEASE);
+		Claim claim = engine.claim(keys.kafka(SCOPE, ids.next()), LEASE);
 		if (claim.status() != ClaimStatus.ACQUIRED) {
 			throw new IllegalStateException("Expected to acquire " + claim);
 		}

@@ -14,6 +14,8 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.dedup.core.Digests;
+
 /**
  * Hashes of requests: the idempotency fingerprint (exact bytes) and the default LOCK hash (canonical JSON,
  * so the same order submitted with keys in another order or other whitespace is the same submit).

@@ -45,7 +45,7 @@ public final class JdbcDedupStore implements DedupStore {
 
 	/**
 	 * Bytes in the key column ({@code VARBINARY(512)} on MySQL; {@code VARCHAR(512)} characters elsewhere,
-	 * which hold at least 512 UTF-8 bytes). Longer message ids are hashed by {@code DedupKeys}.
+	 * which hold at least 512 UTF-8 bytes). Longer keys are hashed by {@code DedupKeys}.
 	 */
 	public static final int MAX_KEY_LENGTH = 512;
 

@@ -118,7 +118,7 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 	void anIdOfAnyLengthIsHashedIntoTheKeyColumnAndStillDeduplicated() {
 		DedupKeys keys = new DedupKeys("dedup", this.store.maxKeyLength());
 		String huge = "x".repeat(10_000);
-		String key = keys.key("group-" + getClass().getSimpleName(), huge + System.nanoTime());
+		String key = keys.kafka("group-" + getClass().getSimpleName(), huge + System.nanoTime());
 		assertThat(key.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(JdbcDedupStore.MAX_KEY_LENGTH);
 		assertThat(key).contains(":sha256:");
 		assertThat(this.store.claim(key, "a", LONG).outcome()).isEqualTo(ACQUIRED);
@@ -126,7 +126,7 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 		assertThat(this.store.claim(key, "b", LONG).outcome()).isEqualTo(DUPLICATE);
 
 		// Four-byte characters right up to the limit stay unhashed and intact.
-		String emoji = keys.key("g", "😀".repeat(100) + System.nanoTime());
+		String emoji = keys.kafka("g", "😀".repeat(100) + System.nanoTime());
 		assertThat(emoji).doesNotContain("sha256");
 		assertThat(this.store.claim(emoji, "a", LONG).outcome()).isEqualTo(ACQUIRED);
 		assertThat(text(row(emoji, "dedup_key"))).isEqualTo(emoji);

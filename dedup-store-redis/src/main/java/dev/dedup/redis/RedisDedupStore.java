@@ -25,7 +25,7 @@ import org.springframework.util.ClassUtils;
  *
  * <h2>Key layout</h2>
  * Each dedup key is one Redis string under exactly that key (no prefix is added: {@code DedupKeys} builds
- * {@code {prefix}:{scope}:{id}} already):
+ * {@code {prefix}:{kind}:…} already):
  * <pre>
  * NUL C owner    CONSUMING under that owner
  * NUL D          CONSUMED
@@ -52,7 +52,7 @@ public final class RedisDedupStore implements DedupStore {
 
 	/**
 	 * Redis allows keys of up to 512 MB, but a dedup key is stored once per message: long keys waste memory
-	 * and network. Longer message ids are hashed by {@code DedupKeys}.
+	 * and network. Longer keys are hashed by {@code DedupKeys}.
 	 */
 	public static final int MAX_KEY_LENGTH = 512;
 

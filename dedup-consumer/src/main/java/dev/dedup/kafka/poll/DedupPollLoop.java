@@ -19,6 +19,7 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KafkaKeyLayout;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.id.MessageIdResolver;
@@ -229,6 +230,8 @@ public final class DedupPollLoop implements AutoCloseable {
 
 		private String keyPrefix = "dedup";
 
+		private KafkaKeyLayout keyLayout = KafkaKeyLayout.KINDED;
+
 		private Builder(DedupStore store, @Nullable String group) {
 			this.store = Objects.requireNonNull(store, "store");
 			this.group = group;
@@ -282,12 +285,19 @@ public final class DedupPollLoop implements AutoCloseable {
 			return this;
 		}
 
+		/** {@code dedup.kafka.key-layout} of a hand-written loop: {@link KafkaKeyLayout#LEGACY} reads old keys. */
+		public Builder keyLayout(KafkaKeyLayout keyLayout) {
+			this.keyLayout = Objects.requireNonNull(keyLayout, "keyLayout");
+			return this;
+		}
+
 		public DedupPollLoop build() {
 			ListenerDedupSettings settings = new ListenerDedupSettings(this.idResolver, this.missingId, this.lease,
 					this.retention, this.onInProgress);
 			boolean ownsEngine = this.engine == null;
 			DedupEngine engine = ownsEngine ? new DedupEngine(this.store, this.engineConfig) : this.engine;
-			ConsumerDedup dedup = new ConsumerDedup(engine, new DedupKeys(this.keyPrefix, this.store.maxKeyLength()),
+			ConsumerDedup dedup = new ConsumerDedup(engine,
+					new DedupKeys(this.keyPrefix, this.store.maxKeyLength(), this.keyLayout),
 					ListenerSettingsResolver.fixed(settings), new DedupKafkaStats(), false);
 			return new DedupPollLoop(dedup, this.group, ownsEngine);
 		}

@@ -12,7 +12,7 @@ import dev.dedup.core.key.InvalidMessageIdException;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
 
 /**
- * Turns a record into its store key: {@code {prefix}:{consumer group}:{message id}}, the id from the
+ * Turns a record into its store key: {@code {prefix}:kafka:{consumer group}:{message id}}, the id from the
  * listener's {@link dev.dedup.kafka.id.MessageIdResolver}; an id too long for the store is hashed by
  * {@link DedupKeys}. A record without a usable id (none, empty, control characters) follows the listener's
  * {@link MissingIdPolicy}, decided here and nowhere else.
@@ -98,7 +98,7 @@ public final class RecordKeys {
 		try {
 			String id = listener.idResolver().resolve(record);
 			if (id != null && !id.isEmpty()) {
-				return new IdKey(this.keys.key(scope, id), null);
+				return new IdKey(this.keys.kafka(scope, id), null);
 			}
 			return new IdKey(null, "has no message id (" + listener.idResolver() + ")");
 		}
@@ -112,7 +112,7 @@ public final class RecordKeys {
 	}
 
 	private String offsetKey(String scope, ConsumerRecord<?, ?> record) {
-		return this.keys.key(scope, "offset:" + record.topic() + "-" + record.partition() + "-" + record.offset());
+		return this.keys.kafka(scope, "offset:" + record.topic() + "-" + record.partition() + "-" + record.offset());
 	}
 
 	/** How records are named in logs and exceptions: {@code record topic-partition@offset}. */

@@ -102,8 +102,21 @@ class DedupKafkaAutoConfigurationTests {
 		this.runner.run(context -> {
 			intercept(context, "grp", record("orders", 3, "k", "from-header"));
 
-			assertThat(probe(context, "dedup:grp:from-header")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(probe(context, "dedup:kafka:grp:from-header")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 			intercept(context, "grp", record("orders", 4, "k", null)); // releases the previous claim
+			assertThat(probe(context, "dedup:kafka:grp:offset%3Aorders-0-4")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		});
+	}
+
+	@Test
+	void legacyKeyLayoutKeepsTheKafkaKeysDedupWroteBeforeTheKinds() {
+		this.runner.withPropertyValues("dedup.kafka.key-layout=legacy").run(context -> {
+			context.getBean(DedupStore.class).claim("dedup:grp:seen-before", "old-version", Duration.ofMinutes(1));
+
+			assertThatExceptionOfType(DedupRetryLaterException.class)
+				.as("an id claimed under the old layout is still recognised")
+				.isThrownBy(() -> intercept(context, "grp", record("orders", 3, "k", "seen-before")));
+			intercept(context, "grp", record("orders", 4, "k", null));
 			assertThat(probe(context, "dedup:grp:offset:orders-0-4")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		});
 	}
@@ -205,8 +218,8 @@ class DedupKafkaAutoConfigurationTests {
 		this.runner.withUserConfiguration(UserResolverConfiguration.class).run(context -> {
 			intercept(context, "grp", record("orders", 5, "k", "ignored-header"));
 
-			assertThat(probe(context, "dedup:grp:custom-5")).isEqualTo(ClaimOutcome.IN_PROGRESS);
-			assertThat(probe(context, "dedup:grp:ignored-header")).isEqualTo(ClaimOutcome.ACQUIRED);
+			assertThat(probe(context, "dedup:kafka:grp:custom-5")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(probe(context, "dedup:kafka:grp:ignored-header")).isEqualTo(ClaimOutcome.ACQUIRED);
 		});
 	}
 
@@ -215,7 +228,7 @@ class DedupKafkaAutoConfigurationTests {
 		this.runner.withPropertyValues("dedup.kafka.id-source=key").run(context -> {
 			intercept(context, "grp", record("orders", 5, "the-key", "the-header"));
 
-			assertThat(probe(context, "dedup:grp:the-key")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(probe(context, "dedup:kafka:grp:the-key")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		});
 	}
 
@@ -226,7 +239,7 @@ class DedupKafkaAutoConfigurationTests {
 			record.headers().add(new RecordHeader("event-id", "evt-1".getBytes(StandardCharsets.UTF_8)));
 			intercept(context, "grp", record);
 
-			assertThat(probe(context, "dedup:grp:evt-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(probe(context, "dedup:kafka:grp:evt-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		});
 	}
 
@@ -235,7 +248,7 @@ class DedupKafkaAutoConfigurationTests {
 		this.runner.withPropertyValues("dedup.kafka.id-expression=topic + '/' + key").run(context -> {
 			intercept(context, "grp", record("orders", 5, "k-1", "h"));
 
-			assertThat(probe(context, "dedup:grp:orders/k-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(probe(context, "dedup:kafka:grp:orders/k-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		});
 	}
 
@@ -266,7 +279,7 @@ class DedupKafkaAutoConfigurationTests {
 				DedupKafkaProperties properties = context.getBean(DedupKafkaProperties.class);
 				assertThat(properties.getLease()).isEqualTo(Duration.ofSeconds(2));
 				DedupStore store = context.getBean(DedupStore.class);
-				store.claim("app:grp:busy", "other-owner", Duration.ofMinutes(1));
+				store.claim("app:kafka:grp:busy", "other-owner", Duration.ofMinutes(1));
 
 				assertThat(intercept(context, "grp", record("orders", 1, "k", "busy"))).isNull(); // skip
 				assertThatExceptionOfType(IllegalArgumentException.class)
@@ -307,10 +320,10 @@ class DedupKafkaAutoConfigurationTests {
 			process(context, "shipping", record);
 			process(context, "other", record);
 
-			assertThat(probe(context, "dedup:billing:b-1")).isEqualTo(ClaimOutcome.DUPLICATE);
-			assertThat(probe(context, "dedup:shipping:s-1")).isEqualTo(ClaimOutcome.DUPLICATE);
-			assertThat(probe(context, "dedup:other:h")).isEqualTo(ClaimOutcome.DUPLICATE);
-			assertThat(probe(context, "dedup:billing:h")).isEqualTo(ClaimOutcome.ACQUIRED);
+			assertThat(probe(context, "dedup:kafka:billing:b-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+			assertThat(probe(context, "dedup:kafka:shipping:s-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+			assertThat(probe(context, "dedup:kafka:other:h")).isEqualTo(ClaimOutcome.DUPLICATE);
+			assertThat(probe(context, "dedup:kafka:billing:h")).isEqualTo(ClaimOutcome.ACQUIRED);
 		});
 	}
 
@@ -318,13 +331,13 @@ class DedupKafkaAutoConfigurationTests {
 	void deduplicateOverridesApplyToItsListener() {
 		this.runner.withUserConfiguration(BillingListener.class).run(context -> {
 			DedupStore store = context.getBean(DedupStore.class);
-			store.claim("dedup:billing:busy", "other-owner", Duration.ofMinutes(1));
+			store.claim("dedup:kafka:billing:busy", "other-owner", Duration.ofMinutes(1));
 			ConsumerRecord<Object, Object> record = record("orders", 1, "k", "h");
 			record.headers().add(new RecordHeader("billing-id", "busy".getBytes(StandardCharsets.UTF_8)));
 
 			// BillingListener says onInProgress = SKIP where the default is RETRY
 			assertThat(intercept(context, "billing", record)).isNull();
-			store.claim("dedup:plain:busy", "other-owner", Duration.ofMinutes(1));
+			store.claim("dedup:kafka:plain:busy", "other-owner", Duration.ofMinutes(1));
 			assertThatExceptionOfType(DedupRetryLaterException.class)
 				.isThrownBy(() -> intercept(context, "plain", record("orders", 2, "k", "busy")));
 		});

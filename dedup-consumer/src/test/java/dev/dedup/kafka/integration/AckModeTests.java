@@ -286,7 +286,7 @@ class AckModeTests {
 					if (id == null) {
 						continue; // polled before the watch began
 					}
-					StoredEntry entry = watch.store.inspect(watch.keys.key(this.group, id)).orElse(null);
+					StoredEntry entry = watch.store.inspect(watch.keys.kafka(this.group, id)).orElse(null);
 					if (entry == null || entry.state() != StoredEntry.State.CONSUMED) {
 						watch.violations.add("commit of " + committed.offset() + " covers offset " + offset + " (" + id
 								+ ") while the store holds " + entry);

@@ -107,7 +107,7 @@ class DedupPollLoopTests {
 	void aRecordHeldElsewhereWaitsAndThenRunsOnceWhileOtherPartitionsGoOn() {
 		DedupKeys keys = new DedupKeys("dedup", this.store.maxKeyLength());
 		String held = "held-" + this.run;
-		assertThat(this.store.claim(keys.key(this.group, held), "someone-else", Duration.ofSeconds(2)).outcome())
+		assertThat(this.store.claim(keys.kafka(this.group, held), "someone-else", Duration.ofSeconds(2)).outcome())
 			.isEqualTo(ClaimOutcome.ACQUIRED);
 		TestKafka.get().send(this.topic, List.of(held, "free-" + this.run));
 		try (DedupPollLoop dedup = loop(); KafkaConsumer<String, String> consumer = consumer()) {
@@ -120,7 +120,7 @@ class DedupPollLoopTests {
 	void underOnInProgressSkipARecordHeldElsewhereIsSkippedAndCommitted() {
 		DedupKeys keys = new DedupKeys("dedup", this.store.maxKeyLength());
 		String held = "held-" + this.run;
-		assertThat(this.store.claim(keys.key(this.group, held), "someone-else", Duration.ofMinutes(1)).outcome())
+		assertThat(this.store.claim(keys.kafka(this.group, held), "someone-else", Duration.ofMinutes(1)).outcome())
 			.isEqualTo(ClaimOutcome.ACQUIRED);
 		TestKafka.get().send(this.topic, List.of(held, "free-" + this.run));
 		try (DedupPollLoop dedup = DedupPollLoop.builder(this.store, this.group)

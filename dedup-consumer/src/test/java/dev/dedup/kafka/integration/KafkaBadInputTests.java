@@ -114,7 +114,7 @@ class KafkaBadInputTests {
 			.satisfies((failure) -> assertThat(hasCause(failure, DeserializationException.class)).isTrue());
 		assertThat(this.listener.handled(id)).isZero();
 		// Nothing of the poison record stays in the store: a good copy of the same id runs.
-		assertThat(this.store.inspect(this.keys.key(GROUP, id))).isEmpty();
+		assertThat(this.store.inspect(this.keys.kafka(GROUP, id))).isEmpty();
 		send(id, "fixed " + id);
 		await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(this.listener.handled(id)).isEqualTo(1));
 	}
@@ -122,7 +122,7 @@ class KafkaBadInputTests {
 	@Test
 	void aKeyHoldingAnEntryDedupDidNotWriteFailsOnlyItsRecordWithTheKeyNamedAndTheConsumerGoesOn() {
 		String foreign = unique("foreign");
-		String key = this.keys.key(GROUP, foreign);
+		String key = this.keys.kafka(GROUP, foreign);
 		this.redis.opsForValue().set(key, "another application's value", Duration.ofMinutes(5));
 		List<String> others = List.of(unique("before"), unique("after-1"), unique("after-2"));
 		// In one poll, so the poll's one-call claim meets the foreign entry too.

@@ -94,7 +94,7 @@ class KafkaBatchListenerTests {
 		await().atMost(Duration.ofSeconds(30)).until(() -> this.listener.handled(marker) == 1);
 		assertThat(this.listener.handled(a)).isEqualTo(1);
 		assertThat(this.listener.handled(c)).isEqualTo(1);
-		assertThat(this.store.claim(this.keys.key(GROUP, a), "probe", Duration.ofSeconds(1)).outcome())
+		assertThat(this.store.claim(this.keys.kafka(GROUP, a), "probe", Duration.ofSeconds(1)).outcome())
 			.isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
@@ -152,7 +152,7 @@ class KafkaBatchListenerTests {
 		String held = unique("held");
 		String next = unique("next");
 		// Another consumer holds the id for 3 s: longer than the error handler's 3 attempts of 100 ms.
-		assertThat(this.store.claim(this.keys.key(GROUP, held), "someone-else", Duration.ofSeconds(3)).outcome())
+		assertThat(this.store.claim(this.keys.kafka(GROUP, held), "someone-else", Duration.ofSeconds(3)).outcome())
 			.isEqualTo(ClaimOutcome.ACQUIRED);
 		long waits = this.stats.count(Event.IN_PROGRESS_RETRIED);
 		TestKafka.get().send(TOPIC, List.of(before, held, next));
@@ -185,7 +185,7 @@ class KafkaBatchListenerTests {
 	void deduplicateOnABatchListenerSkipsARecordHeldElsewhereUnderOnInProgressSkip() {
 		String held = unique("held");
 		String free = unique("free");
-		assertThat(this.store.claim(this.keys.key(GROUP + "-skip", held), "someone-else", Duration.ofMinutes(1))
+		assertThat(this.store.claim(this.keys.kafka(GROUP + "-skip", held), "someone-else", Duration.ofMinutes(1))
 			.outcome()).isEqualTo(ClaimOutcome.ACQUIRED);
 		long skipped = this.stats.count(Event.IN_PROGRESS_SKIPPED);
 		TestKafka.get().send(TOPIC + "-skip", List.of(held, free));

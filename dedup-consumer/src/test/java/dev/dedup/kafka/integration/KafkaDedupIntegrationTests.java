@@ -103,7 +103,7 @@ class KafkaDedupIntegrationTests {
 			assertThat(this.listener.handledCount(a)).isEqualTo(1);
 			assertThat(this.listener.handledCount(b)).isEqualTo(1);
 			assertThat(this.listener.handledCount(c)).isEqualTo(1);
-			assertThat(this.store.claim(this.keys.key(GROUP, c), "probe", Duration.ofSeconds(1)).outcome())
+			assertThat(this.store.claim(this.keys.kafka(GROUP, c), "probe", Duration.ofSeconds(1)).outcome())
 				.isEqualTo(ClaimOutcome.DUPLICATE);
 		});
 		// The later copies must have been seen and skipped, not merely not arrived yet.
@@ -150,7 +150,7 @@ class KafkaDedupIntegrationTests {
 			assertThat(this.listener.handledCount(payload)).isEqualTo(1);
 			assertThat(this.listener.handledCount(marker)).isEqualTo(1);
 		});
-		String key = this.keys.key(GROUP, hugeId);
+		String key = this.keys.kafka(GROUP, hugeId);
 		assertThat(key).contains(":sha256:").hasSizeLessThanOrEqualTo(this.store.maxKeyLength());
 		assertThat(this.redis.hasKey(key)).isTrue();
 	}
@@ -167,7 +167,7 @@ class KafkaDedupIntegrationTests {
 	void aRecordHeldByAnotherConsumerWaitsWithoutSpendingTheRetryBudgetThenRunsOnceWhenItsLeaseExpires()
 			throws Exception {
 		String id = unique("held");
-		String key = this.keys.key(GROUP, id);
+		String key = this.keys.kafka(GROUP, id);
 		// Another consumer holds the id with a short lease it keeps renewing for 4 s, then dies.
 		assertThat(this.store.claim(key, "other-consumer", Duration.ofMillis(300)).outcome())
 			.isEqualTo(ClaimOutcome.ACQUIRED);
@@ -188,7 +188,7 @@ class KafkaDedupIntegrationTests {
 	@Test
 	void aRecordHeldByAnotherConsumerThatFinishesIsSkippedAsDuplicate() throws Exception {
 		String id = unique("finished-elsewhere");
-		String key = this.keys.key(GROUP, id);
+		String key = this.keys.kafka(GROUP, id);
 		assertThat(this.store.claim(key, "other-consumer", Duration.ofSeconds(20)).outcome())
 			.isEqualTo(ClaimOutcome.ACQUIRED);
 		send(id, id);
@@ -224,7 +224,7 @@ class KafkaDedupIntegrationTests {
 		verify(this.store, atLeastOnce()).claimAll(argThat(keys -> keys.size() > 1 && keys.stream()
 			.anyMatch(key -> key.contains(ids.get(0)))), anyString(), any());
 		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> ids.forEach(id -> assertThat(
-				this.store.claim(this.keys.key(GROUP, id), "probe", Duration.ofSeconds(1)).outcome())
+				this.store.claim(this.keys.kafka(GROUP, id), "probe", Duration.ofSeconds(1)).outcome())
 			.isEqualTo(ClaimOutcome.DUPLICATE)));
 	}
 

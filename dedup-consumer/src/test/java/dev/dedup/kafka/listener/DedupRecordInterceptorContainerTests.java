@@ -161,8 +161,8 @@ class DedupRecordInterceptorContainerTests {
 
 	@Test
 	void duplicateSkipsTheListenerCommitsItsOffsetAndCompletesNothing() throws Exception {
-		this.store.claim("dedup:grp:dup-1", "earlier-run", LEASE);
-		this.store.complete("dedup:grp:dup-1", "earlier-run", Duration.ofDays(1), null);
+		this.store.claim("dedup:kafka:grp:dup-1", "earlier-run", LEASE);
+		this.store.complete("dedup:kafka:grp:dup-1", "earlier-run", Duration.ofDays(1), null);
 		ConsumerRecord<Object, Object> duplicate = append("dup-1");
 		ConsumerRecord<Object, Object> fresh = append("fresh-1");
 		List<ConsumerRecord<?, ?>> heard = new CopyOnWriteArrayList<>();
@@ -186,9 +186,9 @@ class DedupRecordInterceptorContainerTests {
 		inOrder.verify(this.interceptor).success(same(fresh), any());
 		assertThat(this.stats.count(Event.DUPLICATE)).isEqualTo(1);
 		awaitCompleted(1);
-		assertThat(this.store.claims("dedup:grp:dup-1")).isEqualTo(2); // ours and the pre-completion's
-		assertThat(claimAsOther("dedup:grp:dup-1")).isEqualTo(ClaimOutcome.DUPLICATE);
-		assertThat(claimAsOther("dedup:grp:fresh-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(this.store.claims("dedup:kafka:grp:dup-1")).isEqualTo(2); // ours and the pre-completion's
+		assertThat(claimAsOther("dedup:kafka:grp:dup-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:grp:fresh-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	@Test
@@ -216,19 +216,19 @@ class DedupRecordInterceptorContainerTests {
 		inOrder.verify(this.interceptor).intercept(same(record), any());
 		inOrder.verify(this.consumer).commitSync(eq(Map.of(TP, new OffsetAndMetadata(1))), any(Duration.class));
 		inOrder.verify(this.interceptor).success(same(record), any());
-		assertThat(this.store.claims("dedup:grp:order-7")).isEqualTo(2);
+		assertThat(this.store.claims("dedup:kafka:grp:order-7")).isEqualTo(2);
 		assertThat(attempts).hasValue(2);
 		assertThat(sideEffects).containsExactly("value-0");
 		assertThat(this.recovered).isEmpty();
 		assertThat(this.stats.count(Event.RELEASED)).isEqualTo(1);
 		awaitCompleted(1);
-		assertThat(claimAsOther("dedup:grp:order-7")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:grp:order-7")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	@Test
 	void recordHeldByAnotherOwnerWaitsWithoutSpendingTheRetryBudgetAndRunsOnceTheLeaseExpires()
 			throws Exception {
-		String key = "dedup:grp:order-9";
+		String key = "dedup:kafka:grp:order-9";
 		LeaseHolder other = LeaseHolder.hold(this.store, key, Duration.ofMillis(600), Duration.ofMillis(2000));
 		ConsumerRecord<Object, Object> record = append("order-9");
 		List<ConsumerRecord<?, ?>> heard = new CopyOnWriteArrayList<>();
@@ -255,7 +255,7 @@ class DedupRecordInterceptorContainerTests {
 
 	@Test
 	void recordWaitingForAnotherOwnerIsNotCommittedPastBeforeItRuns() throws Exception {
-		String key = "dedup:grp:order-10";
+		String key = "dedup:kafka:grp:order-10";
 		LeaseHolder other = LeaseHolder.hold(this.store, key, Duration.ofMillis(300), Duration.ofMillis(1000));
 		append("order-10");
 		List<Long> committedBeforeRun = new ArrayList<>();
@@ -276,7 +276,7 @@ class DedupRecordInterceptorContainerTests {
 
 	@Test
 	void recordWaitingForTheStoreUnderFailClosedDoesNotSpendTheRetryBudgetAndRunsOnce() throws Exception {
-		String key = "dedup:grp:order-12";
+		String key = "dedup:kafka:grp:order-12";
 		this.store.down = true;
 		ConsumerRecord<Object, Object> record = append("order-12");
 		List<Long> committedBeforeRun = new ArrayList<>();
@@ -303,7 +303,7 @@ class DedupRecordInterceptorContainerTests {
 	@Test
 	@SuppressWarnings("removal")
 	void recordWaitingForAnotherOwnerInATransactionalContainerIsNotSkipped() throws Exception {
-		String key = "dedup:grp:order-13";
+		String key = "dedup:kafka:grp:order-13";
 		LeaseHolder other = LeaseHolder.hold(this.store, key, Duration.ofMillis(300), Duration.ofMillis(600));
 		ConsumerRecord<Object, Object> waiting = append("order-13");
 		ConsumerRecord<Object, Object> next = append("order-14");
@@ -324,7 +324,7 @@ class DedupRecordInterceptorContainerTests {
 
 	@Test
 	void failureForARecordThisConsumerDidNotAcquireReleasesNothing() throws Exception {
-		String key = "dedup:grp:order-11";
+		String key = "dedup:kafka:grp:order-11";
 		this.store.claim(key, "other-owner", LEASE);
 		ConsumerRecord<Object, Object> record = append("order-11");
 		List<ConsumerRecord<?, ?>> heard = new CopyOnWriteArrayList<>();
@@ -354,10 +354,10 @@ class DedupRecordInterceptorContainerTests {
 		verify(this.interceptor, never()).intercept(same(filtered), any());
 		verify(this.interceptor).success(same(filtered), any()); // the composite tells every delegate
 		assertThat(heard).containsExactly(kept);
-		assertThat(this.store.claims("dedup:grp:filtered-1")).isZero();
+		assertThat(this.store.claims("dedup:kafka:grp:filtered-1")).isZero();
 		awaitCompleted(1);
-		assertThat(claimAsOther("dedup:grp:filtered-1")).isEqualTo(ClaimOutcome.ACQUIRED);
-		assertThat(claimAsOther("dedup:grp:kept-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:grp:filtered-1")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:grp:kept-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	void start(MessageListener<Object, Object> listener) {

@@ -56,8 +56,8 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 		assertThat(this.store.claimAllCalls).as("one poll, one claim call").hasValue(1);
 		assertThat(this.store.completeAllCalls.get()).isBetween(1, 50);
 		for (String id : ids) {
-			assertThat(this.store.claims("dedup:grp:" + id)).as(id).isEqualTo(1);
-			assertThat(claimAsOther("dedup:grp:" + id)).as(id).isEqualTo(ClaimOutcome.DUPLICATE);
+			assertThat(this.store.claims("dedup:kafka:grp:" + id)).as(id).isEqualTo(1);
+			assertThat(claimAsOther("dedup:kafka:grp:" + id)).as(id).isEqualTo(ClaimOutcome.DUPLICATE);
 		}
 	}
 
@@ -99,7 +99,7 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 		assertThat(this.store.claimAllCalls).as("the first poll, and the one after the seek").hasValue(2);
 		awaitCompleted(5);
 		for (int i = 0; i < 5; i++) {
-			assertThat(claimAsOther("dedup:grp:mid-" + i)).isEqualTo(ClaimOutcome.DUPLICATE);
+			assertThat(claimAsOther("dedup:kafka:grp:mid-" + i)).isEqualTo(ClaimOutcome.DUPLICATE);
 		}
 	}
 
@@ -114,7 +114,7 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 			long offset = offsets.values().iterator().next().offset();
 			List<Optional<StoredEntry>> entries = new ArrayList<>();
 			for (int i = 0; i < offset; i++) {
-				entries.add(this.store.inspect("dedup:grp:batch-ack-" + i));
+				entries.add(this.store.inspect("dedup:kafka:grp:batch-ack-" + i));
 			}
 			atCommit.put(offset, entries);
 			this.committed.add(offset);
@@ -132,7 +132,7 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 	@Test
 	void aClaimThatOutwaitedItsLeaseIsCheckedAndAnIdTakenOverMeanwhileDoesNotRunTwice() throws Exception {
 		useLease(Duration.ofMillis(300));
-		String takenOver = "dedup:grp:taken-over";
+		String takenOver = "dedup:kafka:grp:taken-over";
 		append("slow");
 		append("taken-over");
 		List<Object> heard = new CopyOnWriteArrayList<>();
@@ -176,10 +176,10 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 
 		await().atMost(Duration.ofSeconds(10)).until(() -> !this.container.isRunning());
 		assertThat(heard).hasSize(1);
-		assertThat(this.store.claims("dedup:grp:stop-2")).as("claimed ahead with the poll").isEqualTo(1);
-		assertThat(claimAsOther("dedup:grp:stop-1")).as("released for the next consumer")
+		assertThat(this.store.claims("dedup:kafka:grp:stop-2")).as("claimed ahead with the poll").isEqualTo(1);
+		assertThat(claimAsOther("dedup:kafka:grp:stop-1")).as("released for the next consumer")
 			.isEqualTo(ClaimOutcome.ACQUIRED);
-		assertThat(claimAsOther("dedup:grp:stop-2")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:grp:stop-2")).isEqualTo(ClaimOutcome.ACQUIRED);
 	}
 
 }

@@ -77,10 +77,10 @@ class DedupRecordInterceptorTests {
 		ConsumerRecord<String, String> record = record(5, "id-1");
 
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		interceptor.success(record, this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 		assertThat(this.stats.count(Event.ACQUIRED)).isEqualTo(1);
 		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
 		verifyNoInteractions(this.consumer);
@@ -100,7 +100,7 @@ class DedupRecordInterceptorTests {
 
 		assertThat(this.stats.count(Event.DUPLICATE)).isEqualTo(1);
 		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	@Test
@@ -117,7 +117,7 @@ class DedupRecordInterceptorTests {
 		interceptor.success(record, this.consumer);
 		assertThat(this.stats.count(Event.ACQUIRED)).isEqualTo(2);
 		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	@Test
@@ -128,14 +128,14 @@ class DedupRecordInterceptorTests {
 		try {
 			interceptor.intercept(record, this.consumer);
 			interceptor.success(record, this.consumer);
-			assertThat(claimAsOther("dedup:billing:id-tx")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(claimAsOther("dedup:kafka:billing:id-tx")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 			TransactionSynchronizationManager.getSynchronizations()
 				.forEach(sync -> sync.afterCompletion(TransactionSynchronization.STATUS_COMMITTED));
 		}
 		finally {
 			TransactionSynchronizationManager.clearSynchronization();
 		}
-		assertThat(claimAsOther("dedup:billing:id-tx")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:id-tx")).isEqualTo(ClaimOutcome.DUPLICATE);
 		assertThat(this.stats.count(Event.COMPLETED)).isEqualTo(1);
 	}
 
@@ -156,7 +156,7 @@ class DedupRecordInterceptorTests {
 		}
 		assertThat(this.stats.count(Event.COMPLETED)).isZero();
 		assertThat(this.stats.count(Event.RELEASED)).isEqualTo(1);
-		assertThat(claimAsOther("dedup:billing:id-tx-rollback")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:billing:id-tx-rollback")).isEqualTo(ClaimOutcome.ACQUIRED);
 	}
 
 	@Test
@@ -167,7 +167,7 @@ class DedupRecordInterceptorTests {
 		interceptor.intercept(record, this.consumer);
 		interceptor.afterRecord(record, this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
 	}
 
 	@Test
@@ -177,8 +177,8 @@ class DedupRecordInterceptorTests {
 		interceptor.intercept(record(5, "id-1"), this.consumer);
 		interceptor.intercept(record(6, "id-2"), this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
-		assertThat(claimAsOther("dedup:billing:id-2")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:billing:id-2")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 	}
 
 	@Test
@@ -188,7 +188,7 @@ class DedupRecordInterceptorTests {
 		interceptor.intercept(record(5, "id-1"), this.consumer);
 		interceptor.clearThreadState(this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.ACQUIRED);
 	}
 
 	@Test
@@ -203,7 +203,7 @@ class DedupRecordInterceptorTests {
 		assertThat(this.stats.count(Event.RELEASED)).isZero();
 
 		interceptor.success(record, this.consumer);
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.DUPLICATE);
 	}
 
 	@Test
@@ -227,7 +227,7 @@ class DedupRecordInterceptorTests {
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
 		interceptor.success(record, this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:offset:orders-2-42")).isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(claimAsOther("dedup:kafka:billing:offset%3Aorders-2-42")).isEqualTo(ClaimOutcome.DUPLICATE);
 		assertThat(this.store.size()).isEqualTo(1);
 		assertThat(this.stats.count(Event.MISSING_ID_OFFSET)).isEqualTo(1);
 		assertThat(this.stats.count(Event.ACQUIRED)).isEqualTo(1);
@@ -240,7 +240,7 @@ class DedupRecordInterceptorTests {
 
 		interceptor.intercept(record(7, ""), this.consumer);
 
-		assertThat(claimAsOther("dedup:billing:offset:orders-2-7")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:billing:offset%3Aorders-2-7")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		assertThat(this.stats.count(Event.MISSING_ID_OFFSET)).isEqualTo(1);
 	}
 
@@ -279,7 +279,7 @@ class DedupRecordInterceptorTests {
 
 		assertThat(interceptor.intercept(record(8, "evil\r\nid"), this.consumer)).isNotNull();
 
-		assertThat(claimAsOther("dedup:billing:offset:orders-2-8")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:billing:offset%3Aorders-2-8")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 		assertThat(this.stats.count(Event.MISSING_ID_OFFSET)).isEqualTo(1);
 	}
 
@@ -313,9 +313,10 @@ class DedupRecordInterceptorTests {
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
 		interceptor.success(record, this.consumer);
 
+		// Too long: {prefix}:kafka keeps, the rest (":group:id") is hashed.
 		String hash = HexFormat.of()
-			.formatHex(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8)));
-		assertThat(claimAsOther("dedup:billing:sha256:" + hash)).isEqualTo(ClaimOutcome.DUPLICATE);
+			.formatHex(MessageDigest.getInstance("SHA-256").digest((":billing:" + id).getBytes(StandardCharsets.UTF_8)));
+		assertThat(claimAsOther("dedup:kafka:sha256:" + hash)).isEqualTo(ClaimOutcome.DUPLICATE);
 		assertThat(interceptor.intercept(record(6, id), this.consumer)).isNull();
 		assertThat(interceptor.intercept(record(7, id + "y"), this.consumer)).isNotNull();
 	}
@@ -368,7 +369,7 @@ class DedupRecordInterceptorTests {
 	@Test
 	void inProgressWithSkipPolicyReturnsNull() {
 		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.OFFSET, InProgressPolicy.SKIP);
-		this.store.claim("dedup:billing:id-1", "other-owner", LEASE);
+		this.store.claim("dedup:kafka:billing:id-1", "other-owner", LEASE);
 		ConsumerRecord<String, String> record = record(5, "id-1");
 
 		assertThat(interceptor.intercept(record, this.consumer)).isNull();
@@ -377,14 +378,14 @@ class DedupRecordInterceptorTests {
 
 		assertThat(this.stats.count(Event.IN_PROGRESS_SKIPPED)).isEqualTo(1);
 		assertThat(this.stats.count(Event.COMPLETED)).isZero();
-		assertThat(this.store.complete("dedup:billing:id-1", "other-owner", LEASE, null)).isTrue();
+		assertThat(this.store.complete("dedup:kafka:billing:id-1", "other-owner", LEASE, null)).isTrue();
 	}
 
 	@Test
 	void inProgressWithRetryPolicyAsksForARetryBoundedByTheOtherLease() {
 		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.OFFSET, InProgressPolicy.RETRY);
-		this.store.claim("dedup:billing:short", "other-owner", Duration.ofSeconds(2));
-		this.store.claim("dedup:billing:long", "other-owner", Duration.ofMinutes(10));
+		this.store.claim("dedup:kafka:billing:short", "other-owner", Duration.ofSeconds(2));
+		this.store.claim("dedup:kafka:billing:long", "other-owner", Duration.ofMinutes(10));
 
 		assertThatExceptionOfType(DedupRetryLaterException.class)
 			.isThrownBy(() -> interceptor.intercept(record(5, "short"), this.consumer))
@@ -393,7 +394,7 @@ class DedupRecordInterceptorTests {
 			.isThrownBy(() -> interceptor.intercept(record(6, "long"), this.consumer))
 			.satisfies(ex -> assertThat(ex.retryAfter()).isEqualTo(Duration.ofSeconds(5)));
 		// Claimed just before its record comes up: a lease shorter than the 100 ms minimum wait, still held.
-		this.store.claim("dedup:billing:tiny", "other-owner", Duration.ofMillis(80));
+		this.store.claim("dedup:kafka:billing:tiny", "other-owner", Duration.ofMillis(80));
 		assertThatExceptionOfType(DedupRetryLaterException.class)
 			.isThrownBy(() -> interceptor.intercept(record(7, "tiny"), this.consumer))
 			.satisfies(ex -> assertThat(ex.retryAfter()).isEqualTo(Duration.ofMillis(100)));
@@ -403,7 +404,7 @@ class DedupRecordInterceptorTests {
 	@Test
 	void failureOfARecordThisConsumerDidNotAcquireReleasesNothing() {
 		DedupRecordInterceptor<String, String> interceptor = interceptor(MissingIdPolicy.OFFSET, InProgressPolicy.RETRY);
-		this.store.claim("dedup:billing:id-1", "other-owner", LEASE);
+		this.store.claim("dedup:kafka:billing:id-1", "other-owner", LEASE);
 		ConsumerRecord<String, String> record = record(5, "id-1");
 
 		assertThatExceptionOfType(DedupRetryLaterException.class)
@@ -412,7 +413,7 @@ class DedupRecordInterceptorTests {
 		interceptor.afterRecord(record, this.consumer);
 
 		assertThat(this.stats.count(Event.RELEASED)).isZero();
-		assertThat(claimAsOther("dedup:billing:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:billing:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 	}
 
 	@Test
@@ -423,8 +424,8 @@ class DedupRecordInterceptorTests {
 		interceptor.intercept(record(5, "id-1"), this.consumer);
 		interceptor.intercept(record(6, null), this.consumer);
 
-		assertThat(claimAsOther("dedup:-:id-1")).isEqualTo(ClaimOutcome.ACQUIRED); // released by the next intercept
-		assertThat(claimAsOther("dedup:-:offset:orders-2-6")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:-:id-1")).isEqualTo(ClaimOutcome.ACQUIRED); // released by the next intercept
+		assertThat(claimAsOther("dedup:kafka:-:offset%3Aorders-2-6")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 	}
 
 	@Test
@@ -436,7 +437,7 @@ class DedupRecordInterceptorTests {
 
 		KafkaUtils.setConsumerGroupId("shipping");
 		assertThat(interceptor.intercept(record(5, "id-1"), this.consumer)).isNotNull();
-		assertThat(claimAsOther("dedup:shipping:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
+		assertThat(claimAsOther("dedup:kafka:shipping:id-1")).isEqualTo(ClaimOutcome.IN_PROGRESS);
 	}
 
 	@Test

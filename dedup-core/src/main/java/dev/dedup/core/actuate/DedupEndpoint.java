@@ -78,7 +78,7 @@ public class DedupEndpoint {
 				return key;
 			}
 			if (group != null) {
-				return this.keys.key(group, required("id", id, "a Kafka key"));
+				return this.keys.kafka(group, required("id", id, "a Kafka key"));
 			}
 			if (kind != null) {
 				return http(kind, identity, operation, id);

@@ -91,7 +91,8 @@ public class DedupAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	DedupKeys dedupKeys(DedupStore dedupStore, DedupProperties properties) {
-		return new DedupKeys(properties.getKeyPrefix(), dedupStore.maxKeyLength());
+		return new DedupKeys(properties.getKeyPrefix(), dedupStore.maxKeyLength(),
+				properties.getKafka().getKeyLayout());
 	}
 
 }

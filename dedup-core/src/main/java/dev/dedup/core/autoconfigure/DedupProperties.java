@@ -7,6 +7,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import dev.dedup.core.Durations;
 import dev.dedup.core.engine.StoreFailurePolicy;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KafkaKeyLayout;
 import dev.dedup.core.store.InMemoryDedupStore;
 
 /**
@@ -22,7 +24,7 @@ public class DedupProperties {
 	private @Nullable StoreType store;
 
 	/**
-	 * First segment of every store key: {prefix}:{scope}:{id}.
+	 * First segment of every store key: {prefix}:{kind}:{segment}:..., e.g. {prefix}:kafka:{group}:{id}.
 	 */
 	private String keyPrefix = "dedup";
 
@@ -41,6 +43,8 @@ public class DedupProperties {
 	private final CircuitBreaker circuitBreaker = new CircuitBreaker();
 
 	private final Memory memory = new Memory();
+
+	private final Kafka kafka = new Kafka();
 
 	public @Nullable StoreType getStore() {
 		return this.store;
@@ -80,6 +84,33 @@ public class DedupProperties {
 
 	public Memory getMemory() {
 		return this.memory;
+	}
+
+	public Kafka getKafka() {
+		return this.kafka;
+	}
+
+	/**
+	 * How Kafka keys are built ({@code dedup.kafka.*}; dedup-consumer binds the rest of that group). It lives
+	 * here because the one key builder, {@link DedupKeys}, is made here.
+	 */
+	public static class Kafka {
+
+		/**
+		 * Layout of Kafka keys: kinded ({prefix}:kafka:{group}:{id}) or legacy ({prefix}:{group}:{id}, as
+		 * dedup wrote them before the kinds; keeps ids consumed before an upgrade recognised). HTTP keys are
+		 * the same in both.
+		 */
+		private KafkaKeyLayout keyLayout = KafkaKeyLayout.KINDED;
+
+		public KafkaKeyLayout getKeyLayout() {
+			return this.keyLayout;
+		}
+
+		public void setKeyLayout(KafkaKeyLayout keyLayout) {
+			this.keyLayout = keyLayout;
+		}
+
 	}
 
 	/** The in-memory store ({@code dedup.memory.*}), for tests and single-instance demos. */

@@ -130,7 +130,7 @@ public interface DedupStore {
 	}
 
 	/**
-	 * The longest key, in UTF-8 bytes, this store accepts. Longer message ids are hashed by
+	 * The longest key, in UTF-8 bytes, this store accepts. Longer keys are hashed by
 	 * {@link dev.dedup.core.key.DedupKeys}.
 	 */
 	default int maxKeyLength() {

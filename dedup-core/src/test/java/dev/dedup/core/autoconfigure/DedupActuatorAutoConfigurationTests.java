@@ -75,20 +75,20 @@ class DedupActuatorAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=dedup").run((context) -> {
 			DedupEngine engine = context.getBean(DedupEngine.class);
 			DedupEndpoint endpoint = context.getBean(DedupEndpoint.class);
-			Claim claim = engine.claim("dedup:orders:42", Duration.ofMinutes(1));
+			Claim claim = engine.claim("dedup:kafka:orders:42", Duration.ofMinutes(1));
 			assertThat(claim.begin()).isTrue();
 
 			DedupEndpoint.Entry entry = endpoint.entry(null, "orders", "42", null, null, null);
-			assertThat(entry.key()).isEqualTo("dedup:orders:42");
+			assertThat(entry.key()).isEqualTo("dedup:kafka:orders:42");
 			assertThat(entry.state()).isEqualTo("CONSUMING");
 			assertThat(entry.ownerPresent()).isTrue();
 			assertThat(entry.remainingMillis()).isPositive().isLessThanOrEqualTo(60_000);
 
-			DedupEndpoint.Eviction eviction = endpoint.evict("dedup:orders:42", null, null, null, null, null,
+			DedupEndpoint.Eviction eviction = endpoint.evict("dedup:kafka:orders:42", null, null, null, null, null,
 					SecurityContext.NONE);
 			assertThat(eviction.deleted()).isTrue();
 			assertThat(eviction.before().state()).isEqualTo("CONSUMING");
-			assertThat(endpoint.entry("dedup:orders:42", null, null, null, null, null).state()).isEqualTo("ABSENT");
+			assertThat(endpoint.entry("dedup:kafka:orders:42", null, null, null, null, null).state()).isEqualTo("ABSENT");
 			assertThat(claim.complete(Duration.ofHours(1))).as("the evicted claim's mark is refused").isFalse();
 			assertThat(endpoint.evict(null, "orders", "42", null, null, null, SecurityContext.NONE).deleted())
 				.isFalse();
@@ -141,7 +141,7 @@ class DedupActuatorAutoConfigurationTests {
 			DedupStore store = context.getBean(DedupEngine.class).store();
 			for (int i = 0; i < 2; i++) {
 				try {
-					store.claim("dedup:g:" + i, "owner", Duration.ofSeconds(5));
+					store.claim("dedup:kafka:g:" + i, "owner", Duration.ofSeconds(5));
 				}
 				catch (DedupStoreException expected) {
 				}

@@ -24,6 +24,8 @@ import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
 import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KafkaKeyLayout;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.CircuitBreakingDedupStore;
 import dev.dedup.core.store.CountingDedupStore;
@@ -49,7 +51,18 @@ class DedupAutoConfigurationTests {
 			assertThat(engine.store()).isInstanceOfSatisfying(CountingDedupStore.class,
 					(counted) -> assertThat(counted.store()).isSameAs(context.getBean(DedupStore.class)));
 			assertThat(context.getBean(DedupKeys.class).prefix()).isEqualTo("dedup");
-			assertThat(context.getBean(DedupKeys.class).key("group", "id")).isEqualTo("dedup:group:id");
+			assertThat(context.getBean(DedupKeys.class).kafka("group", "id")).isEqualTo("dedup:kafka:group:id");
+			assertThat(context.getBean(DedupKeys.class).kafkaLayout()).isEqualTo(KafkaKeyLayout.KINDED);
+		});
+	}
+
+	@Test
+	void legacyKafkaKeyLayoutPropertyKeepsTheOldKafkaKeys() {
+		this.contextRunner.withPropertyValues("dedup.kafka.key-layout=legacy").run((context) -> {
+			DedupKeys keys = context.getBean(DedupKeys.class);
+			assertThat(keys.kafkaLayout()).isEqualTo(KafkaKeyLayout.LEGACY);
+			assertThat(keys.kafka("group", "id")).isEqualTo("dedup:group:id");
+			assertThat(keys.key(KeyKind.LOCK, "alice", "/orders", "h")).isEqualTo("dedup:lock:alice:/orders:h");
 		});
 	}
 
@@ -72,7 +85,7 @@ class DedupAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("dedup.key-prefix=orders").run((context) -> {
 			DedupKeys keys = context.getBean(DedupKeys.class);
 			assertThat(keys.prefix()).isEqualTo("orders");
-			assertThat(keys.key("group", "id")).isEqualTo("orders:group:id");
+			assertThat(keys.kafka("group", "id")).isEqualTo("orders:kafka:group:id");
 		});
 	}
 
@@ -98,8 +111,8 @@ class DedupAutoConfigurationTests {
 						.isInstanceOfSatisfying(CountingDedupStore.class,
 								(counted) -> assertThat(counted.store()).isSameAs(store)));
 			// the user's store allows 120-byte keys: longer ids are hashed
-			String key = context.getBean(DedupKeys.class).key("g", "a".repeat(120));
-			assertThat(key).startsWith("dedup:g:sha256:");
+			String key = context.getBean(DedupKeys.class).kafka("g", "a".repeat(120));
+			assertThat(key).startsWith("dedup:kafka:sha256:");
 		});
 	}
 
@@ -218,7 +231,8 @@ class DedupAutoConfigurationTests {
 		String json = read("META-INF/spring-configuration-metadata.json");
 
 		List<String> names = JsonPath.read(json, "$.properties[*].name");
-		assertThat(names).contains("dedup.store", "dedup.key-prefix", "dedup.on-store-failure");
+		assertThat(names).contains("dedup.store", "dedup.key-prefix", "dedup.on-store-failure",
+				"dedup.kafka.key-layout");
 
 		List<Map<String, Object>> prefix = JsonPath.read(json, "$.properties[?(@.name == 'dedup.key-prefix')]");
 		assertThat(prefix).singleElement()
@@ -229,6 +243,12 @@ class DedupAutoConfigurationTests {
 		assertThat(policy).singleElement()
 			.satisfies((property) -> assertThat(property).containsEntry("defaultValue", "fail-closed")
 				.containsEntry("type", StoreFailurePolicy.class.getName()));
+		List<Map<String, Object>> layout = JsonPath.read(json,
+				"$.properties[?(@.name == 'dedup.kafka.key-layout')]");
+		assertThat(layout).singleElement()
+			.satisfies((property) -> assertThat(property).containsEntry("defaultValue", "kinded")
+				.containsEntry("type", KafkaKeyLayout.class.getName())
+				.containsKey("description"));
 	}
 
 	private static String read(String resource) throws IOException {

@@ -26,13 +26,11 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
 import dev.dedup.core.autoconfigure.DedupAutoConfiguration;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.key.DedupKeys;
-import dev.dedup.core.store.DedupStore;
 import dev.dedup.http.DuplicateSubmitFilter;
 import dev.dedup.http.EndpointDefaults;
 import dev.dedup.http.HandlerLookup;
 import dev.dedup.http.HttpDecisions;
 import dev.dedup.http.HttpEndpointKeys;
-import dev.dedup.http.HttpKeys;
 import dev.dedup.http.PreventDuplicateSubmit.Strategy;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.ProtectedEndpoints;
@@ -70,15 +68,9 @@ public class DedupHttpAutoConfiguration {
 				: new PrincipalIdentityResolver();
 	}
 
-	@Bean
-	@ConditionalOnMissingBean
-	HttpKeys dedupHttpKeys(DedupKeys keys, DedupStore store) {
-		return new HttpKeys(keys.prefix(), store.maxKeyLength());
-	}
-
 	/** Lets the {@code dedup} Actuator endpoint name {@code idem} and {@code lock} keys. */
 	@Bean
-	HttpEndpointKeys dedupHttpEndpointKeys(HttpKeys keys) {
+	HttpEndpointKeys dedupHttpEndpointKeys(DedupKeys keys) {
 		return new HttpEndpointKeys(keys);
 	}
 
@@ -110,7 +102,7 @@ public class DedupHttpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	SubmitTokens dedupSubmitTokens(DedupEngine engine, HttpKeys keys, DedupHttpProperties properties) {
+	SubmitTokens dedupSubmitTokens(DedupEngine engine, DedupKeys keys, DedupHttpProperties properties) {
 		DedupHttpProperties.Token token = properties.getToken();
 		// Through the engine: the same deadline, circuit breaker and store-failure policy as every other strategy.
 		return new SubmitTokens(engine, keys, token.getTtl(), token.getUsedRetention(),
@@ -119,7 +111,7 @@ public class DedupHttpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	LockGuard dedupLockGuard(DedupEngine engine, HttpKeys keys, ProblemResponses problems,
+	LockGuard dedupLockGuard(DedupEngine engine, DedupKeys keys, ProblemResponses problems,
 			ObjectProvider<RequestMappingHandlerAdapter> adapter) {
 		return new LockGuard(engine, keys, new ArgumentKeyEvaluator(adapter), problems);
 	}
@@ -132,7 +124,7 @@ public class DedupHttpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	IdempotencyGuard dedupIdempotencyGuard(DedupEngine engine, HttpKeys keys, ProblemResponses problems,
+	IdempotencyGuard dedupIdempotencyGuard(DedupEngine engine, DedupKeys keys, ProblemResponses problems,
 			DedupHttpProperties properties) {
 		DedupHttpProperties.Idempotency idempotency = properties.getIdempotency();
 		return new IdempotencyGuard(engine, keys, problems, idempotency.getHeader(), idempotency.isKeyRequired(),

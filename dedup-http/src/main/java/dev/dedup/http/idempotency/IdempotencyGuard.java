@@ -18,9 +18,10 @@ import org.springframework.http.HttpHeaders;
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StoreFailurePolicy;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.http.CachedBodyRequest;
-import dev.dedup.http.HttpKeys;
 import dev.dedup.http.HttpDecisions;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.RequestDigests;
@@ -46,11 +47,11 @@ public final class IdempotencyGuard implements SubmitGuard {
 	/** Marks a replayed response. */
 	public static final String REPLAYED_HEADER = "Idempotent-Replayed";
 
-	static final String KIND = "idem";
+	static final KeyKind KIND = KeyKind.IDEMPOTENCY;
 
 	private final DedupEngine engine;
 
-	private final HttpKeys keys;
+	private final DedupKeys keys;
 
 	private final ProblemResponses problems;
 
@@ -65,7 +66,7 @@ public final class IdempotencyGuard implements SubmitGuard {
 	 * @param keyRequired whether a request without the header gets 400 (else it runs unprotected)
 	 * @param replayHeaders response headers stored and replayed; {@code Set-Cookie} is dropped
 	 */
-	public IdempotencyGuard(DedupEngine engine, HttpKeys keys, ProblemResponses problems, String header,
+	public IdempotencyGuard(DedupEngine engine, DedupKeys keys, ProblemResponses problems, String header,
 			boolean keyRequired, List<String> replayHeaders) {
 		this.engine = engine;
 		this.keys = keys;

@@ -14,11 +14,12 @@ import org.slf4j.LoggerFactory;
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StoreFailurePolicy;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
 import dev.dedup.http.EndpointSettings;
 import dev.dedup.http.HttpDecisions;
-import dev.dedup.http.HttpKeys;
 import dev.dedup.http.ProblemResponses;
 import dev.dedup.http.RequestDigests;
 import dev.dedup.http.SubmitGuard;
@@ -35,17 +36,17 @@ public final class LockGuard implements SubmitGuard {
 
 	private static final Logger log = LoggerFactory.getLogger(LockGuard.class);
 
-	static final String KIND = "lock";
+	static final KeyKind KIND = KeyKind.LOCK;
 
 	private final DedupEngine engine;
 
-	private final HttpKeys keys;
+	private final DedupKeys keys;
 
 	private final ArgumentKeyEvaluator argumentKeys;
 
 	private final ProblemResponses problems;
 
-	public LockGuard(DedupEngine engine, HttpKeys keys, ArgumentKeyEvaluator argumentKeys, ProblemResponses problems) {
+	public LockGuard(DedupEngine engine, DedupKeys keys, ArgumentKeyEvaluator argumentKeys, ProblemResponses problems) {
 		this.engine = engine;
 		this.keys = keys;
 		this.argumentKeys = argumentKeys;

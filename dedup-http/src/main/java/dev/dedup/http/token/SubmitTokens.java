@@ -10,14 +10,15 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.dedup.core.Digests;
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.ClaimStatus;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.StepOutcome;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.http.Digests;
-import dev.dedup.http.HttpKeys;
 
 /**
  * One-time submit tokens, kept through the {@link DedupEngine} on its store. A token is 256 random bits (43 base64url characters); the
@@ -48,7 +49,7 @@ public final class SubmitTokens {
 
 	private final DedupEngine engine;
 
-	private final HttpKeys keys;
+	private final DedupKeys keys;
 
 	private final Duration ttl;
 
@@ -62,7 +63,7 @@ public final class SubmitTokens {
 	 * @param replaceOutstanding whether issuing revokes an outstanding token for the same identity and
 	 * operation (else the request is refused while one is outstanding)
 	 */
-	public SubmitTokens(DedupEngine engine, HttpKeys keys, Duration ttl, Duration usedRetention,
+	public SubmitTokens(DedupEngine engine, DedupKeys keys, Duration ttl, Duration usedRetention,
 			boolean replaceOutstanding) {
 		this.engine = engine;
 		this.keys = keys;
@@ -185,11 +186,11 @@ public final class SubmitTokens {
 	}
 
 	private String outstandingKey(String identity, String operation) {
-		return this.keys.key("token-outstanding", identity, operation);
+		return this.keys.key(KeyKind.TOKEN_OUTSTANDING, identity, operation);
 	}
 
 	private String tokenKey(String identity, String operation, String hash) {
-		return this.keys.key("token", identity, operation, hash);
+		return this.keys.key(KeyKind.TOKEN, identity, operation, hash);
 	}
 
 	private static String newToken() {

@@ -176,7 +176,7 @@ class DedupHttpAutoConfigurationTests {
 
 		@Bean
 		SubmitTokens userTokens(dev.dedup.core.engine.DedupEngine engine) {
-			return new SubmitTokens(engine, new dev.dedup.http.HttpKeys("mine", 512), Duration.ofMinutes(1),
+			return new SubmitTokens(engine, new dev.dedup.core.key.DedupKeys("mine", 512), Duration.ofMinutes(1),
 					Duration.ofMinutes(1), false);
 		}
 

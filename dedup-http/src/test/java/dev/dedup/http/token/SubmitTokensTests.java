@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import dev.dedup.core.engine.DedupEngine;
 import dev.dedup.core.engine.DedupEngineConfig;
 import dev.dedup.core.engine.StoreFailurePolicy;
+import dev.dedup.core.key.DedupKeys;
+import dev.dedup.core.key.KeyKind;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.DedupStoreException;
@@ -20,7 +22,6 @@ import dev.dedup.core.store.ForwardingDedupStore;
 import dev.dedup.core.store.InMemoryDedupStore;
 import dev.dedup.core.store.StoreOperation;
 import dev.dedup.core.store.StoredEntry;
-import dev.dedup.http.HttpKeys;
 import dev.dedup.http.token.SubmitTokens.Consumption;
 import dev.dedup.http.token.SubmitTokens.Issue;
 import dev.dedup.test.MutableClock;
@@ -36,7 +37,7 @@ class SubmitTokensTests {
 
 	private final InMemoryDedupStore store = new InMemoryDedupStore(this.clock);
 
-	private final HttpKeys keys = new HttpKeys("dedup", 512);
+	private final DedupKeys keys = new DedupKeys("dedup", 512);
 
 	private final DedupEngine engine = new DedupEngine(this.store);
 
@@ -97,8 +98,8 @@ class SubmitTokensTests {
 	@Test
 	void theStoreNeverSeesTheTokenItself() {
 		String token = issued(this.tokens.issue("alice", "/orders"));
-		assertThat(this.store.inspect(this.keys.key("token", "alice", "/orders", token))).isEmpty();
-		assertThat(this.store.inspect(this.keys.key("token-outstanding", "alice", "/orders")).orElseThrow().owner())
+		assertThat(this.store.inspect(this.keys.key(KeyKind.TOKEN, "alice", "/orders", token))).isEmpty();
+		assertThat(this.store.inspect(this.keys.key(KeyKind.TOKEN_OUTSTANDING, "alice", "/orders")).orElseThrow().owner())
 			.isNotEqualTo(token)
 			.hasSize(64);
 	}
@@ -214,7 +215,7 @@ class SubmitTokensTests {
 			SubmitTokens tokens = new SubmitTokens(failOpen, this.keys, TTL, Duration.ofMinutes(5), false);
 			String unstored = issued(tokens.issue("alice", "/orders"));
 
-			assertThat(this.store.inspect(this.keys.key("token-outstanding", "alice", "/orders"))).isEmpty();
+			assertThat(this.store.inspect(this.keys.key(KeyKind.TOKEN_OUTSTANDING, "alice", "/orders"))).isEmpty();
 			assertThat(tokens.consume("alice", "/orders", unstored)).isEqualTo(Consumption.UNKNOWN);
 			assertThat(tokens.issue("alice", "/orders")).isInstanceOf(Issue.Issued.class);
 		}

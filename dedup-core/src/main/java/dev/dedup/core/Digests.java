@@ -1,10 +1,11 @@
-package dev.dedup.http;
+package dev.dedup.core;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 helpers. */
+/** The one SHA-256 helper: hashed store keys, token hashes, request fingerprints. */
 public final class Digests {
 
 	private Digests() {
@@ -32,8 +33,14 @@ public final class Digests {
 		}
 	}
 
+	/** The SHA-256 of {@code value}, as 64 lower-case hex digits. */
 	public static String sha256Hex(byte[] value) {
 		return HexFormat.of().formatHex(sha256().digest(value));
+	}
+
+	/** The SHA-256 of {@code value}'s UTF-8 bytes, as 64 lower-case hex digits. */
+	public static String sha256Hex(String value) {
+		return sha256Hex(value.getBytes(StandardCharsets.UTF_8));
 	}
 
 }
