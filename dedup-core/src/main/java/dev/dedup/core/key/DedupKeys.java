@@ -37,6 +37,7 @@ import dev.dedup.core.Digests;
  * {@link KafkaKeyLayout#LEGACY} keeps writing Kafka keys as {@code {prefix}:{group}:{id}} (the id
  * unescaped, a too-long id replaced by {@code sha256:} and the hex SHA-256 of the id), as dedup did before
  * the kinds, so entries written by an older version stay readable; HTTP keys are the same in both layouts.
+ * The text rules themselves (escaping, the id checks, UTF-8 lengths) are in {@link KeyText}.
  */
 public final class DedupKeys {
 
@@ -45,8 +46,6 @@ public final class DedupKeys {
 	static final String HASHED = "sha256:";
 
 	private static final int HASHED_LENGTH = HASHED.length() + 64;
-
-	private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
 	private static final int MAX_CACHED_SCOPES = 1024;
 
@@ -80,16 +79,16 @@ public final class DedupKeys {
 		if (prefix.isEmpty()) {
 			throw new IllegalArgumentException("The key prefix must not be empty");
 		}
-		checkId("key prefix", prefix);
+		KeyText.checkId("key prefix", prefix);
 		this.kindHeads = new String[KeyKind.values().length];
 		this.kindHeadLengths = new int[KeyKind.values().length];
 		int longestKind = 0;
 		for (KeyKind kind : KeyKind.values()) {
 			this.kindHeads[kind.ordinal()] = prefix + ':' + kind.segment();
-			this.kindHeadLengths[kind.ordinal()] = utf8Length(this.kindHeads[kind.ordinal()]);
+			this.kindHeadLengths[kind.ordinal()] = KeyText.utf8Length(this.kindHeads[kind.ordinal()]);
 			longestKind = Math.max(longestKind, kind.segment().length());
 		}
-		if (utf8Length(prefix) + 2 + longestKind + HASHED_LENGTH > maxKeyLength) {
+		if (KeyText.utf8Length(prefix) + 2 + longestKind + HASHED_LENGTH > maxKeyLength) {
 			throw new IllegalArgumentException("The key prefix '" + prefix + "' leaves no room for keys within "
 					+ maxKeyLength + " bytes");
 		}
@@ -131,7 +130,7 @@ public final class DedupKeys {
 			char c = id.charAt(i);
 			if (c < 0x80) {
 				if (c < 0x20 || c == 0x7F) {
-					throw controlCharacter("message id", id, i);
+					throw KeyText.controlCharacter("message id", id, i);
 				}
 				if (c == ':' || c == '%') {
 					escapes++;
@@ -140,14 +139,14 @@ public final class DedupKeys {
 			}
 			else if (c < 0x800) {
 				if (c <= 0x9F) {
-					throw controlCharacter("message id", id, i);
+					throw KeyText.controlCharacter("message id", id, i);
 				}
 				bytes += 2;
 			}
 			else if (Character.isSurrogate(c)) {
 				if (!Character.isHighSurrogate(c) || i + 1 == id.length()
 						|| !Character.isLowSurrogate(id.charAt(i + 1))) {
-					throw loneSurrogate("message id", id, i);
+					throw KeyText.loneSurrogate("message id", id, i);
 				}
 				bytes += 4;
 				i++;
@@ -159,7 +158,7 @@ public final class DedupKeys {
 		if (this.kafkaLayout == KafkaKeyLayout.LEGACY) {
 			return legacy(head, group, id, bytes);
 		}
-		String segment = (escapes == 0) ? id : escape(id);
+		String segment = (escapes == 0) ? id : KeyText.escape(id);
 		if (head.utf8Length() + bytes + 2 * escapes <= this.maxKeyLength) {
 			return head.text() + segment;
 		}
@@ -175,8 +174,8 @@ public final class DedupKeys {
 			return head.text() + id;
 		}
 		if (head.utf8Length() + HASHED_LENGTH > this.maxKeyLength) {
-			throw new InvalidMessageIdException("The consumer group '" + abbreviate(group) + "' is too long for a "
-					+ this.maxKeyLength + "-byte key");
+			throw new InvalidMessageIdException("The consumer group '" + KeyText.abbreviate(group)
+					+ "' is too long for a " + this.maxKeyLength + "-byte key");
 		}
 		return head.text() + HASHED + Digests.sha256Hex(id);
 	}
@@ -198,11 +197,11 @@ public final class DedupKeys {
 		StringBuilder rest = new StringBuilder(64);
 		for (String segment : segments) {
 			rest.append(':');
-			escape(segment, rest);
+			KeyText.escape(segment, rest);
 		}
 		String head = kindHead(kind);
 		// Escaped text has no lone surrogates, so this is its exact UTF-8 length.
-		if (this.kindHeadLengths[kind.ordinal()] + utf8Length(rest) <= this.maxKeyLength) {
+		if (this.kindHeadLengths[kind.ordinal()] + KeyText.utf8Length(rest) <= this.maxKeyLength) {
 			return head + rest;
 		}
 		return head + ':' + HASHED + Digests.sha256Hex(rest.toString());
@@ -227,11 +226,11 @@ public final class DedupKeys {
 		if (cached != null) {
 			return cached;
 		}
-		String segment = escape(group);
+		String segment = KeyText.escape(group);
 		String kindHead = (this.kafkaLayout == KafkaKeyLayout.LEGACY) ? this.prefix : kindHead(KeyKind.KAFKA);
 		String tail = ':' + segment + ':';
 		String text = kindHead + tail;
-		Head head = new Head(text, utf8Length(text), tail.getBytes(StandardCharsets.UTF_8));
+		Head head = new Head(text, KeyText.utf8Length(text), tail.getBytes(StandardCharsets.UTF_8));
 		if (this.heads.size() < MAX_CACHED_SCOPES && this.heads.putIfAbsent(group, head) == null
 				&& this.kafkaLayout == KafkaKeyLayout.LEGACY && isKindSegment(group)) {
 			log.warn("Consumer group '{}' is named like an HTTP key kind: with dedup.kafka.key-layout=legacy its "
@@ -255,104 +254,6 @@ public final class DedupKeys {
 	 * @param tail the UTF-8 of {@code :group:}, where the hashed part of a too-long key starts
 	 */
 	private record Head(String text, int utf8Length, byte[] tail) {
-	}
-
-	/** The one escaping rule, for every segment of every kind. */
-	static String escape(String value) {
-		for (int i = 0; i < value.length(); i++) {
-			char c = value.charAt(i);
-			if (c == '%' || c == ':' || Character.isISOControl(c) || Character.isSurrogate(c)) {
-				StringBuilder out = new StringBuilder(value.length() + 16);
-				escape(value, out);
-				return out.toString();
-			}
-		}
-		return value;
-	}
-
-	private static void escape(String value, StringBuilder out) {
-		for (int i = 0; i < value.length(); i++) {
-			char c = value.charAt(i);
-			if (c == '%' || c == ':' || Character.isISOControl(c)) {
-				out.append('%').append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
-			}
-			else if (Character.isHighSurrogate(c) && i + 1 < value.length()
-					&& Character.isLowSurrogate(value.charAt(i + 1))) {
-				out.append(c).append(value.charAt(++i));
-			}
-			else if (Character.isSurrogate(c)) {
-				// UTF-8 would turn any lone surrogate into '?', so two different texts would share a key.
-				out.append("%u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF])
-					.append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
-			}
-			else {
-				out.append(c);
-			}
-		}
-	}
-
-	/** Refuses what is never an id (or prefix): control characters and lone surrogates. */
-	private static void checkId(String what, String value) {
-		for (int i = 0; i < value.length(); i++) {
-			char c = value.charAt(i);
-			if (Character.isISOControl(c)) {
-				throw controlCharacter(what, value, i);
-			}
-			if (Character.isSurrogate(c)) {
-				if (!Character.isHighSurrogate(c) || i + 1 == value.length()
-						|| !Character.isLowSurrogate(value.charAt(i + 1))) {
-					throw loneSurrogate(what, value, i);
-				}
-				i++;
-			}
-		}
-	}
-
-	private static InvalidMessageIdException controlCharacter(String what, String value, int index) {
-		return new InvalidMessageIdException(String.format("The %s '%s' has a control character (U+%04X) at "
-				+ "index %d; ids must be printable", what, abbreviate(printable(value)), (int) value.charAt(index),
-				index));
-	}
-
-	/** A lone surrogate encodes to '?' in UTF-8, so two different ids would share a key. */
-	private static InvalidMessageIdException loneSurrogate(String what, String value, int index) {
-		return new InvalidMessageIdException(String.format("The %s '%s' has an unpaired UTF-16 surrogate "
-				+ "near index %d; ids must be well-formed text", what, abbreviate(printable(value)), index));
-	}
-
-	private static String printable(String value) {
-		StringBuilder out = new StringBuilder(Math.min(value.length(), 80));
-		value.chars().limit(80).forEach(c -> out.append(Character.isISOControl(c) ? '?' : (char) c));
-		return out.toString();
-	}
-
-	private static String abbreviate(String value) {
-		return value.length() <= 64 ? value : value.substring(0, 64) + "…";
-	}
-
-	/**
-	 * Bytes of {@code value} in UTF-8, counted without encoding it. A lone surrogate counts as the one byte
-	 * ({@code ?}) the encoder would write; ids with one are refused, and segments escape them.
-	 */
-	static int utf8Length(CharSequence value) {
-		int bytes = 0;
-		for (int i = 0; i < value.length(); i++) {
-			char c = value.charAt(i);
-			if (c < 0x80) {
-				bytes++;
-			}
-			else if (c < 0x800) {
-				bytes += 2;
-			}
-			else if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
-				bytes += 4;
-				i++;
-			}
-			else {
-				bytes += Character.isSurrogate(c) ? 1 : 3;
-			}
-		}
-		return bytes;
 	}
 
 }
