@@ -3,6 +3,7 @@ package dev.dedup.kafka.autoconfigure;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -44,9 +45,30 @@ class AnnotatedListenerSettings implements ListenerSettingsResolver {
 		this.resolverBeans = resolverBeans;
 	}
 
+	/**
+	 * The answer of the last call: a consumer thread asks for the same group and topic record after record,
+	 * and this spares each of those calls a concatenated key, its hash and a map lookup.
+	 */
+	private volatile @Nullable Resolved last;
+
 	@Override
 	public ListenerDedupSettings resolve(@Nullable String groupId, String topic) {
-		return this.cache.computeIfAbsent(groupId + "\u0000" + topic, key -> find(groupId, topic));
+		Resolved recent = this.last;
+		if (recent != null && recent.isFor(groupId, topic)) {
+			return recent.settings();
+		}
+		ListenerDedupSettings settings = this.cache.computeIfAbsent(groupId + "\u0000" + topic,
+				key -> find(groupId, topic));
+		this.last = new Resolved(groupId, topic, settings);
+		return settings;
+	}
+
+	private record Resolved(@Nullable String groupId, String topic, ListenerDedupSettings settings) {
+
+		boolean isFor(@Nullable String otherGroup, String otherTopic) {
+			return Objects.equals(this.groupId, otherGroup) && this.topic.equals(otherTopic);
+		}
+
 	}
 
 	private ListenerDedupSettings find(@Nullable String groupId, String topic) {

@@ -110,16 +110,16 @@ final class PollClaims {
 	 */
 	@Nullable Claim takeIfKeyedById(ConsumerRecord<?, ?> record) {
 		Position position = Position.of(record);
-		Ahead ahead = this.waiting.get(position);
-		if (ahead == null || !ahead.fromId()) {
+		Ahead ahead = this.waiting.remove(position); // one lookup for the usual case, a key made of the id
+		if (ahead != null && !ahead.fromId()) {
+			this.waiting.put(position, ahead);
 			return null;
 		}
-		this.waiting.remove(position);
-		return ahead.claim();
+		return (ahead != null) ? ahead.claim() : null;
 	}
 
 	void completing(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
-		this.completions.add(new Completion(RecordKeys.describe(record), done));
+		this.completions.add(new Completion(record, done));
 	}
 
 	/** Completions handed over since the last call; the caller waits for them. */
@@ -149,7 +149,8 @@ final class PollClaims {
 
 	}
 
-	record Completion(String record, CompletableFuture<Boolean> done) {
+	/** A mark handed to the lane; the record is described only if its mark fails. */
+	record Completion(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
 	}
 
 	/** A key to claim ahead; {@code fromId}: made of the record's id (see {@link RecordKeys.QuietKey}). */

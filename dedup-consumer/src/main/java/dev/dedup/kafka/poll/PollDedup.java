@@ -295,7 +295,7 @@ public final class PollDedup {
 	}
 
 	/** Counts how marking a processed record CONSUMED went; a store that could not be told is only logged. */
-	void countMark(String record, BooleanSupplier mark) {
+	void countMark(ConsumerRecord<?, ?> record, BooleanSupplier mark) {
 		try {
 			stats().record(mark.getAsBoolean() ? Event.COMPLETED : Event.LEASE_LOST);
 		}
@@ -303,8 +303,8 @@ public final class PollDedup {
 			// The side effect happened and the offset will be committed; the CONSUMING entry expires with its
 			// lease. Only a resend of this id after that would run again.
 			stats().record(Event.COMPLETE_FAILED);
-			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}", record,
-					ex.getMessage());
+			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
+					RecordKeys.describe(record), ex.getMessage());
 		}
 	}
 

@@ -69,7 +69,7 @@ public final class RecordClaim {
 			this.poll.completeInBackground(this);
 			return;
 		}
-		this.poll.countMark(RecordKeys.describe(this.record), () -> this.claim.complete(this.retention));
+		this.poll.countMark(this.record, () -> this.claim.complete(this.retention));
 	}
 
 	/**

@@ -1,7 +1,6 @@
 package dev.dedup.core.engine;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -43,7 +42,7 @@ public final class Claim implements AutoCloseable {
 
 	private final AtomicBoolean leaseLost = new AtomicBoolean();
 
-	private volatile @Nullable ScheduledFuture<?> renewal;
+	private volatile LeaseRenewals.@Nullable Renewal renewal;
 
 	/** For a claim from {@link DedupEngine#claimAll} whose work has not begun: its lease, else null. */
 	private @Nullable Duration beginLease;
@@ -266,9 +265,9 @@ public final class Claim implements AutoCloseable {
 	}
 
 	private void stopRenewal() {
-		ScheduledFuture<?> current = this.renewal;
+		LeaseRenewals.Renewal current = this.renewal;
 		if (current != null) {
-			current.cancel(false);
+			current.cancel();
 		}
 	}
 

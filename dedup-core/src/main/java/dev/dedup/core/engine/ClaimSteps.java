@@ -3,7 +3,6 @@ package dev.dedup.core.engine;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -31,6 +30,8 @@ final class ClaimSteps {
 
 	private final boolean ownsRenewer;
 
+	private final LeaseRenewals renewals;
+
 	private final long[] completeRetryPausesMillis;
 
 	private final long completeRetryBudgetMillis;
@@ -42,6 +43,7 @@ final class ClaimSteps {
 		ScheduledExecutorService scheduler = config.renewalScheduler();
 		this.ownsRenewer = scheduler == null;
 		this.renewer = (scheduler != null) ? scheduler : newRenewer();
+		this.renewals = new LeaseRenewals(this.renewer);
 		this.completeRetryPausesMillis = config.completeRetryPauses().stream().mapToLong(Duration::toMillis).toArray();
 		this.completeRetryBudgetMillis = config.completeRetryBudget().toMillis();
 		this.minRenewPeriodMillis = config.minRenewPeriod().toMillis();
@@ -51,10 +53,9 @@ final class ClaimSteps {
 		return Math.max(lease.toMillis() / 3, this.minRenewPeriodMillis);
 	}
 
-	/** Runs {@code renewal} every renewal period of {@code lease}, from one period on. */
-	ScheduledFuture<?> scheduleRenewal(Runnable renewal, Duration lease) {
-		long period = renewPeriodMillis(lease);
-		return this.renewer.scheduleAtFixedRate(renewal, period, period, TimeUnit.MILLISECONDS);
+	/** Runs {@code renewal} every renewal period of {@code lease}, from one period on, until cancelled. */
+	LeaseRenewals.Renewal scheduleRenewal(Runnable renewal, Duration lease) {
+		return this.renewals.start(renewal, renewPeriodMillis(lease));
 	}
 
 	/** @throws DedupStoreException if the store cannot answer */
@@ -117,15 +118,13 @@ final class ClaimSteps {
 		}
 	}
 
-	/** Renewals waiting in the engine's own scheduler (for tests); -1 with a caller's scheduler. */
-	int queuedRenewals() {
-		return this.ownsRenewer && this.renewer instanceof ScheduledThreadPoolExecutor pool ? pool.getQueue().size()
-				: -1;
+	/** Claims whose lease is being renewed (for tests). */
+	int liveRenewals() {
+		return this.renewals.size();
 	}
 
 	/**
-	 * One daemon thread. Cancelled renewals leave the queue at once: most claims complete long before their
-	 * first renewal, and by default a cancelled task (holding its claim) would stay queued for lease/3.
+	 * One daemon thread, which runs the renewal sweeps. A cancelled sweep task leaves the queue at once.
 	 */
 	private static ScheduledExecutorService newRenewer() {
 		ScheduledThreadPoolExecutor renewer = new ScheduledThreadPoolExecutor(1, runnable -> {

@@ -288,9 +288,9 @@ public final class DedupEngine implements AutoCloseable {
 		this.steps.shutdown();
 	}
 
-	/** Renewals waiting in the engine's own scheduler (for tests); -1 with a caller's scheduler. */
-	int queuedRenewals() {
-		return this.steps.queuedRenewals();
+	/** Claims whose lease is being renewed (for tests). */
+	int liveRenewals() {
+		return this.steps.liveRenewals();
 	}
 
 	/** 128 random bits: owners need only be unique, not secret. */

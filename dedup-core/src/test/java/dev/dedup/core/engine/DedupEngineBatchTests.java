@@ -90,7 +90,7 @@ class DedupEngineBatchTests {
 		assertThat(claim.begin()).as("a second begin changes nothing").isTrue();
 		assertThat(this.store.renewCalls.get()).isZero();
 		assertThat(claim.complete(RETENTION)).isTrue();
-		assertThat(this.engine.queuedRenewals()).isZero();
+		assertThat(this.engine.liveRenewals()).isZero();
 	}
 
 	@Test
@@ -129,7 +129,7 @@ class DedupEngineBatchTests {
 			assertThat(this.engine.claim(key, LONG_LEASE).status()).as(key).isEqualTo(ClaimStatus.DUPLICATE);
 		}
 		assertThat(batch).noneMatch(Claim::isOpen);
-		assertThat(this.engine.queuedRenewals()).isZero();
+		assertThat(this.engine.liveRenewals()).isZero();
 	}
 
 	@Test
