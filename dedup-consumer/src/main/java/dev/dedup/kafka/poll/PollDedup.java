@@ -276,6 +276,7 @@ public final class PollDedup {
 
 	/** Waits for the marks handed to the background lane, counting how each went. */
 	void awaitMarks() {
+		this.ahead.lane().flush();
 		for (Completion completion : this.ahead.takeCompletions()) {
 			countMark(completion.record(), () -> {
 				try {
