@@ -16,9 +16,9 @@ import org.jspecify.annotations.Nullable;
  * The {@code floor-redis} variant for a record listener: the two writes the semantics need, at the cheapest
  * this machine offers, placed where dedup places them. The poll's claims go out in one script call on the
  * consumer thread as the poll returns (as dedup's poll batching claims a poll ahead), the record listener
- * runs the records that were claimed, and the poll's marks go out in one script call after its last record,
- * not awaited (dedup must wait for a poll's marks before its offsets are committed; the floor does not, so it
- * bounds every correct design from above). No reads, no owners, no renewals.
+ * runs the records that were claimed, and the poll's marks go out in one script call after its last record
+ * (awaited, as dedup waits for a poll's marks before its offsets are committed; {@code floor-redis-unawaited}
+ * only sends them). No reads, no owners, no renewals.
  * Kafka creates this interceptor ({@code interceptor.classes}); it reaches the application's Redis through
  * {@link ThroughputApplication.CountingListener#floorWriter()}.
  */

@@ -108,13 +108,14 @@ class ThroughputApplication {
 
 		CountingListener(@Value("${bench.records}") long expected, @Value("${bench.work:none}") String work,
 				@Value("${bench.hand-written:none}") String handWritten, @Value("${bench.group}") String group,
-				@Value("${bench.listener:record}") String listener, JdbcTemplate jdbc, StringRedisTemplate redis) {
+				@Value("${bench.listener:record}") String listener, @Value("${bench.floor-await:true}") boolean floorAwait,
+				JdbcTemplate jdbc, StringRedisTemplate redis) {
 			this.expected = expected;
 			this.batch = listener.equals("batch");
 			this.handWritten = handWritten;
 			this.redis = redis;
 			this.keyPrefix = "bench-hand-written:" + group + ":";
-			this.floorWriter = new FloorWriter(redis, this.keyPrefix);
+			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait);
 			currentFloorWriter = this.floorWriter;
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
@@ -148,8 +149,8 @@ class ThroughputApplication {
 
 		/**
 		 * The two writes the semantics need per record, at the cheapest the machine offers: one script call for
-		 * the batch's SET NX PX, the work, one script call for its SET PX, not awaited (no reads, no fencing,
-		 * no replies to decode beyond one integer per key). Sending them as native commands, one per record, was
+		 * the batch's SET NX PX, the work, one script call for its SET PX (no reads, no fencing, no replies to
+		 * decode beyond one integer per key). Sending them as native commands, one per record, was
 		 * slower still.
 		 * A record listener gets the same writes per poll from {@link FloorPollInterceptor}.
 		 */
@@ -243,9 +244,12 @@ class ThroughputApplication {
 
 		private final String keyPrefix;
 
-		FloorWriter(StringRedisTemplate redis, String keyPrefix) {
+		private final boolean awaitMarks;
+
+		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks) {
 			this.redis = redis;
 			this.keyPrefix = keyPrefix;
+			this.awaitMarks = awaitMarks;
 		}
 
 		byte[] key(String payload) {
@@ -268,10 +272,15 @@ class ThroughputApplication {
 		}
 
 		/**
-		 * Sends the marks without waiting for their reply: cheaper than any correct design, which must know a
-		 * poll's marks are written before its offsets are committed. So the floor is a bound from above.
+		 * Writes the marks and waits for the reply, as a correct design must before the offsets are committed;
+		 * or, with {@code bench.floor-await=false} ({@code floor-redis-unawaited}), only sends them, which is
+		 * cheaper than any correct design: a bound from above.
 		 */
 		void mark(byte[][] keys) {
+			if (this.awaitMarks) {
+				eval(MARK, ScriptOutputType.INTEGER, keys, "600000");
+				return;
+			}
 			try (RedisConnection connection = this.redis.getRequiredConnectionFactory().getConnection()) {
 				async(connection).eval(MARK, ScriptOutputType.INTEGER, keys, "600000".getBytes(StandardCharsets.UTF_8));
 			}
