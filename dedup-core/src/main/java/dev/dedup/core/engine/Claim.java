@@ -23,8 +23,7 @@ import dev.dedup.core.store.DedupStoreException;
  */
 public final class Claim implements AutoCloseable {
 
-	// The engine's category, so that these messages keep the logger they always had.
-	private static final Logger log = LoggerFactory.getLogger(DedupEngine.class);
+	private static final Logger log = LoggerFactory.getLogger(Claim.class);
 
 	private final ClaimSteps steps;
 

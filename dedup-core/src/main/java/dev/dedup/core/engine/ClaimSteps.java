@@ -21,8 +21,7 @@ import dev.dedup.core.store.DedupStoreException;
  */
 final class ClaimSteps {
 
-	// The engine's category, so that these messages keep the logger they always had.
-	private static final Logger log = LoggerFactory.getLogger(DedupEngine.class);
+	private static final Logger log = LoggerFactory.getLogger(ClaimSteps.class);
 
 	private final DedupStore store;
 

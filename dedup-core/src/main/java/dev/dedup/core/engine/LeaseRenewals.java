@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LeaseRenewals {
 
-	private static final Logger log = LoggerFactory.getLogger(DedupEngine.class);
+	private static final Logger log = LoggerFactory.getLogger(LeaseRenewals.class);
 
 	private final ScheduledExecutorService scheduler;
 
