@@ -2,6 +2,7 @@ package dev.dedup.core.engine;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,7 +37,13 @@ final class LeaseRenewals {
 		long period = TimeUnit.MILLISECONDS.toNanos(periodMillis);
 		Renewal renewal = new Renewal(renewOnce, period, System.nanoTime() + period);
 		this.live.add(renewal);
-		sweepBy(renewal.due);
+		try {
+			sweepBy(renewal.due);
+		}
+		catch (RejectedExecutionException ex) {
+			this.live.remove(renewal); // the scheduler is shut down: nothing would renew it
+			throw ex;
+		}
 		return renewal;
 	}
 
@@ -53,7 +60,13 @@ final class LeaseRenewals {
 				return;
 			}
 			if (this.nextSweep.compareAndSet(scheduled, due)) {
-				this.scheduler.schedule(this::sweep, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+				try {
+					this.scheduler.schedule(this::sweep, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+				}
+				catch (RejectedExecutionException ex) {
+					this.nextSweep.compareAndSet(due, Long.MAX_VALUE); // none is scheduled: let the next start try
+					throw ex;
+				}
 				return;
 			}
 		}

@@ -1,6 +1,7 @@
 package dev.dedup.core.engine;
 
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 class LeaseRenewalsTests {
 
@@ -58,6 +60,19 @@ class LeaseRenewalsTests {
 		}, 20);
 		Thread.sleep(200);
 		assertThat(runs.get()).isGreaterThanOrEqualTo(3);
+	}
+
+	@Test
+	void aShutDownSchedulerRefusesTheRenewalAndKeepsNothing() {
+		ScheduledExecutorService stopped = Executors.newSingleThreadScheduledExecutor();
+		stopped.shutdownNow();
+		LeaseRenewals refusing = new LeaseRenewals(stopped);
+
+		assertThatExceptionOfType(RejectedExecutionException.class)
+			.isThrownBy(() -> refusing.start(() -> { }, 20));
+		assertThat(refusing.size()).isZero();
+		assertThatExceptionOfType(RejectedExecutionException.class)
+			.as("the next start tries the scheduler again").isThrownBy(() -> refusing.start(() -> { }, 20));
 	}
 
 }
