@@ -232,21 +232,12 @@ public final class DedupKeys {
 		String text = kindHead + tail;
 		Head head = new Head(text, KeyText.utf8Length(text), tail.getBytes(StandardCharsets.UTF_8));
 		if (this.heads.size() < MAX_CACHED_SCOPES && this.heads.putIfAbsent(group, head) == null
-				&& this.kafkaLayout == KafkaKeyLayout.LEGACY && isKindSegment(group)) {
+				&& this.kafkaLayout == KafkaKeyLayout.LEGACY && KeyKind.find(group) != null) {
 			log.warn("Consumer group '{}' is named like an HTTP key kind: with dedup.kafka.key-layout=legacy its "
 					+ "keys ({}…) share the namespace of those HTTP keys; rename the group or move to the kinded "
 					+ "layout", group, text);
 		}
 		return head;
-	}
-
-	private static boolean isKindSegment(String group) {
-		for (KeyKind kind : KeyKind.values()) {
-			if (kind.segment().equals(group)) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	/**

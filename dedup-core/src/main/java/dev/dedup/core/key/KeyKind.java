@@ -1,5 +1,7 @@
 package dev.dedup.core.key;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What a store key is for. The kind is the key's second segment, {@code {prefix}:{kind}:…}, a fixed word
  * per kind, so keys of different kinds never meet, whatever a consumer group, identity or id is called.
@@ -46,12 +48,21 @@ public enum KeyKind {
 	 * @throws IllegalArgumentException if no kind is written so
 	 */
 	public static KeyKind ofSegment(String segment) {
+		KeyKind kind = find(segment);
+		if (kind == null) {
+			throw new IllegalArgumentException("Unknown key kind '" + segment + "'");
+		}
+		return kind;
+	}
+
+	/** The kind written as {@code segment} in keys, or null if no kind is written so. */
+	static @Nullable KeyKind find(String segment) {
 		for (KeyKind kind : values()) {
 			if (kind.segment.equals(segment)) {
 				return kind;
 			}
 		}
-		throw new IllegalArgumentException("Unknown key kind '" + segment + "'");
+		return null;
 	}
 
 }
