@@ -1,5 +1,6 @@
 package dev.dedup.kafka.integration;
 
+import static dev.dedup.kafka.integration.JdbcConsumerRuns.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -102,10 +103,6 @@ class JdbcTransactionalCrashTests {
 
 	private static ChildJvm start(String vendor, String name, Map<String, Object> properties) throws Exception {
 		return JdbcConsumerRuns.start("jdbc-crash", vendor, name, properties);
-	}
-
-	private static long count(JdbcTemplate jdbc, String sql) {
-		return JdbcConsumerRuns.count(jdbc, sql);
 	}
 
 	/** The ids that never got a business row, with what the dedup table holds for each: the next session's lead. */

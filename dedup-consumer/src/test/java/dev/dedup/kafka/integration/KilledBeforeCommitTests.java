@@ -1,5 +1,6 @@
 package dev.dedup.kafka.integration;
 
+import static dev.dedup.kafka.integration.JdbcConsumerRuns.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -82,10 +83,6 @@ class KilledBeforeCommitTests {
 
 	private static ChildJvm start(String vendor, String name, Map<String, Object> properties) throws Exception {
 		return JdbcConsumerRuns.start("killed-before-commit", vendor, name, properties);
-	}
-
-	private static long count(JdbcTemplate jdbc, String sql) {
-		return JdbcConsumerRuns.count(jdbc, sql);
 	}
 
 	private static String tail(String output) {
