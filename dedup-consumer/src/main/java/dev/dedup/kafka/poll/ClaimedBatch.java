@@ -97,9 +97,8 @@ public final class ClaimedBatch<K, V> {
 
 	/** The position of {@code record} in this batch (by topic, partition and offset), or -1. */
 	public int indexOf(ConsumerRecord<?, ?> record) {
-		PollClaims.Position position = PollClaims.Position.of(record);
 		for (int i = 0; i < this.entries.size(); i++) {
-			if (PollClaims.Position.of(this.entries.get(i).record).equals(position)) {
+			if (RecordPositions.same(this.entries.get(i).record, record)) {
 				return i;
 			}
 		}

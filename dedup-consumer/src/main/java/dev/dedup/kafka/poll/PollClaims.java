@@ -2,13 +2,12 @@ package dev.dedup.kafka.poll;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,28 +20,26 @@ import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
 
 /**
- * One consumer thread's claims made ahead for the rest of its current poll, and the completions it handed
- * to its {@link CompletionLane} and has not yet waited for. Confined to that thread.
+ * One consumer thread's claims made ahead for the rest of its current poll. Confined to that thread.
+ *
+ * <p>The claims are kept in the poll's own order, and the container hands the records over in that order,
+ * so a record finds its claim at a cursor: no map, and no object per record beyond the claim (a map keyed by
+ * topic, partition and offset cost an allocation and three hashes per record). A record that comes up out
+ * of order is looked for from the start.
  */
 final class PollClaims {
 
-	private final CompletionLane lane;
+	/** The records from the first one claimed ahead on, in poll order; null when no poll is claimed ahead. */
+	private ConsumerRecord<?, ?> @Nullable [] records;
 
-	/** Claims whose record has not come up yet, by topic, partition and offset. */
-	private final Map<Position, Ahead> waiting = new HashMap<>();
+	/** The claim made ahead for {@code records[i]}, null once taken or if none was made for it. */
+	private @Nullable Ahead @Nullable [] claims;
 
-	private final List<Completion> completions = new ArrayList<>();
+	/** Where the next record's claim is expected. */
+	private int cursor;
 
 	/** The poll claimed ahead, compared by identity: each poll is claimed ahead at most once. */
 	private @Nullable ConsumerRecords<?, ?> claimedPoll;
-
-	PollClaims(CompletionLane lane) {
-		this.lane = lane;
-	}
-
-	CompletionLane lane() {
-		return this.lane;
-	}
 
 	boolean hasClaimedAhead(ConsumerRecords<?, ?> poll) {
 		return this.claimedPoll == poll;
@@ -58,50 +55,63 @@ final class PollClaims {
 	 */
 	void claimAhead(ConsumerRecords<?, ?> poll, ConsumerRecord<?, ?> first, DedupEngine engine,
 			Function<ConsumerRecord<?, ?>, @Nullable KeyAndLease> keyOf) {
-		Position start = Position.of(first);
-		Map<Duration, Map<String, Slot>> byLease = new LinkedHashMap<>();
-		Set<String> seen = new HashSet<>();
-		boolean started = false;
+		endPoll().forEach(Claim::release); // an earlier poll's, if its end was never reported; none as a rule
+		List<ConsumerRecord<?, ?>> rest = new ArrayList<>(poll.count());
 		for (ConsumerRecord<?, ?> record : poll) {
-			started = started || Position.of(record).equals(start);
-			KeyAndLease key = started ? keyOf.apply(record) : null;
-			if (key != null && seen.add(key.key())) {
-				byLease.computeIfAbsent(key.lease(), lease -> new LinkedHashMap<>()).put(key.key(),
-						new Slot(Position.of(record), key.fromId()));
+			if (!rest.isEmpty() || RecordPositions.same(record, first)) {
+				rest.add(record);
 			}
 		}
-		Map<Position, Ahead> claimed = new HashMap<>();
+		// Usually one lease for the whole poll: one group, one store call.
+		Map<Duration, LeaseGroup> byLease = new LinkedHashMap<>();
+		Set<String> seen = new HashSet<>(2 * rest.size());
+		Ahead[] claimed = new Ahead[rest.size()];
+		for (int i = 0; i < rest.size(); i++) {
+			KeyAndLease key = keyOf.apply(rest.get(i));
+			if (key != null && seen.add(key.key())) {
+				byLease.computeIfAbsent(key.lease(), lease -> new LeaseGroup(rest.size())).add(key, i);
+			}
+		}
 		try {
-			byLease.forEach((lease, slots) -> {
-				List<String> keys = new ArrayList<>(slots.keySet());
-				List<Claim> answers = engine.claimAll(keys, lease);
-				for (int i = 0; i < keys.size(); i++) {
-					Slot slot = slots.get(keys.get(i));
-					claimed.put(slot.position(), new Ahead(answers.get(i), slot.fromId()));
+			byLease.forEach((lease, group) -> {
+				List<Claim> answers = engine.claimAll(group.keys, lease);
+				for (int k = 0; k < answers.size(); k++) {
+					claimed[group.indexes[k]] = new Ahead(answers.get(k), group.fromId[k]);
 				}
 			});
 		}
 		catch (DedupStoreException | ForeignEntryException ex) {
-			claimed.values().forEach(ahead -> ahead.claim().release()); // an earlier lease group's; claimed again
+			for (Ahead ahead : claimed) {
+				if (ahead != null) {
+					ahead.claim().release(); // an earlier lease group's; claimed again at its turn
+				}
+			}
 			throw ex;
 		}
 		this.claimedPoll = poll;
-		this.waiting.putAll(claimed);
+		this.records = rest.toArray(new ConsumerRecord<?, ?>[0]);
+		this.claims = claimed;
+		this.cursor = 0;
 	}
 
 	/** Nothing is claimed ahead for this poll: each of its records is claimed at its turn. */
 	void claimNothingAhead(ConsumerRecords<?, ?> poll) {
+		forget();
 		this.claimedPoll = poll;
 	}
 
 	/** The claim made ahead for this record, if it was made for the same key. */
 	@Nullable Claim take(ConsumerRecord<?, ?> record, String key) {
-		Ahead ahead = this.waiting.remove(Position.of(record));
-		if (ahead != null && !ahead.claim().key().equals(key)) {
-			ahead.claim().release(); // the id resolver answered differently this time; claim the new key on its own
+		int index = indexOf(record);
+		if (index < 0) {
 			return null;
 		}
-		return (ahead != null) ? ahead.claim() : null;
+		Claim claim = takeAt(index).claim();
+		if (!claim.key().equals(key)) {
+			claim.release(); // the id resolver answered differently this time; claim the new key on its own
+			return null;
+		}
+		return claim;
 	}
 
 	/**
@@ -109,55 +119,88 @@ final class PollClaims {
 	 * again (the poll's keys were found when it was claimed); null otherwise, and then nothing is taken.
 	 */
 	@Nullable Claim takeIfKeyedById(ConsumerRecord<?, ?> record) {
-		Position position = Position.of(record);
-		Ahead ahead = this.waiting.remove(position); // one lookup for the usual case, a key made of the id
-		if (ahead != null && !ahead.fromId()) {
-			this.waiting.put(position, ahead);
-			return null;
-		}
-		return (ahead != null) ? ahead.claim() : null;
+		int index = indexOf(record);
+		return (index >= 0 && untakenAt(index).fromId()) ? takeAt(index).claim() : null;
 	}
 
-	void completing(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
-		this.completions.add(new Completion(record, done));
+	/** Where this record's untaken claim is, or -1: at the cursor as a rule, anywhere for a record out of order. */
+	private int indexOf(ConsumerRecord<?, ?> record) {
+		ConsumerRecord<?, ?>[] held = this.records;
+		Ahead[] untaken = this.claims;
+		if (held == null || untaken == null) {
+			return -1;
+		}
+		int at = this.cursor;
+		if (at < held.length && untaken[at] != null && RecordPositions.same(held[at], record)) {
+			return at;
+		}
+		for (int i = 0; i < held.length; i++) {
+			if (untaken[i] != null && RecordPositions.same(held[i], record)) {
+				return i;
+			}
+		}
+		return -1;
 	}
 
-	/** Completions handed over since the last call; the caller waits for them. */
-	List<Completion> takeCompletions() {
-		if (this.completions.isEmpty()) {
-			return List.of();
-		}
-		List<Completion> taken = new ArrayList<>(this.completions);
-		this.completions.clear();
-		return taken;
+	/** The untaken claim at {@code index}, as {@link #indexOf} found it. */
+	private Ahead untakenAt(int index) {
+		return Objects.requireNonNull(Objects.requireNonNull(this.claims)[index]);
+	}
+
+	private Ahead takeAt(int index) {
+		Ahead ahead = untakenAt(index);
+		Objects.requireNonNull(this.claims)[index] = null;
+		this.cursor = index + 1;
+		return ahead;
 	}
 
 	/** Forget the poll; the claims whose records never came up are returned, for the caller to release. */
 	List<Claim> endPoll() {
-		this.claimedPoll = null;
-		List<Claim> unused = new ArrayList<>(this.waiting.size());
-		this.waiting.values().forEach(ahead -> unused.add(ahead.claim()));
-		this.waiting.clear();
+		List<Claim> unused = new ArrayList<>();
+		Ahead[] held = this.claims;
+		if (held != null) {
+			for (Ahead ahead : held) {
+				if (ahead != null) {
+					unused.add(ahead.claim());
+				}
+			}
+		}
+		forget();
 		return unused;
 	}
 
-	record Position(String topic, int partition, long offset) {
-
-		static Position of(ConsumerRecord<?, ?> record) {
-			return new Position(record.topic(), record.partition(), record.offset());
-		}
-
-	}
-
-	/** A mark handed to the lane; the record is described only if its mark fails. */
-	record Completion(ConsumerRecord<?, ?> record, CompletableFuture<Boolean> done) {
+	private void forget() {
+		this.claimedPoll = null;
+		this.records = null;
+		this.claims = null;
+		this.cursor = 0;
 	}
 
 	/** A key to claim ahead; {@code fromId}: made of the record's id (see {@link RecordKeys.QuietKey}). */
 	record KeyAndLease(String key, Duration lease, boolean fromId) {
 	}
 
-	private record Slot(Position position, boolean fromId) {
+	/** The keys of one lease, with the index in the poll and {@code fromId} of each. */
+	private static final class LeaseGroup {
+
+		final List<String> keys;
+
+		final int[] indexes;
+
+		final boolean[] fromId;
+
+		LeaseGroup(int capacity) {
+			this.keys = new ArrayList<>(capacity);
+			this.indexes = new int[capacity];
+			this.fromId = new boolean[capacity];
+		}
+
+		void add(KeyAndLease key, int index) {
+			this.indexes[this.keys.size()] = index;
+			this.fromId[this.keys.size()] = key.fromId();
+			this.keys.add(key.key());
+		}
+
 	}
 
 	private record Ahead(Claim claim, boolean fromId) {

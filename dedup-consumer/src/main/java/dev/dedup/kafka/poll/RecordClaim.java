@@ -48,8 +48,7 @@ public final class RecordClaim {
 	}
 
 	boolean isFor(ConsumerRecord<?, ?> other) {
-		return this.record.offset() == other.offset() && this.record.partition() == other.partition()
-				&& this.record.topic().equals(other.topic());
+		return RecordPositions.same(this.record, other);
 	}
 
 	/** Whether the claim was written in the listener's own transaction (see {@link Claim#joinsTransaction()}). */
