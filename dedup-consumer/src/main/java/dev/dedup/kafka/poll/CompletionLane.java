@@ -5,19 +5,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
 
 import dev.dedup.core.engine.Claim;
 import dev.dedup.core.engine.DedupEngine;
+import dev.dedup.core.store.DedupStoreException;
 
 /**
  * Marks one consumer thread's claims CONSUMED in the background, many per store call
@@ -28,6 +29,11 @@ import dev.dedup.core.engine.DedupEngine;
  * other. A call that would carry only a few marks lingers up to a millisecond for more, unless the consumer
  * is waiting for them. The consumer thread waits for its marks before the container commits a poll's offsets
  * (see {@link PollDedup#endPoll()}).
+ *
+ * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
+ * failed, and wakes the consumer when the last mark it is waiting for is settled ({@link #awaitAll()}). A
+ * future per record, and a list of them to wait on, were a few hundred nanoseconds per record on the hot
+ * path for answers the consumer only ever counts.
  */
 final class CompletionLane {
 
@@ -58,17 +64,33 @@ final class CompletionLane {
 	/** The drain's thread while it lingers, for {@link #flush()} to wake. */
 	private volatile @Nullable Thread lingering;
 
+	/** Marks handed over; written by the consumer thread only. */
+	private long submitted;
+
+	/** Marks whose store call has answered (or failed), counted after their outcome is recorded below. */
+	private final AtomicLong settled = new AtomicLong();
+
+	private final AtomicLong completed = new AtomicLong();
+
+	private final AtomicLong lost = new AtomicLong();
+
+	private final ConcurrentLinkedQueue<FailedMark> failed = new ConcurrentLinkedQueue<>();
+
+	/** The consumer thread while it waits in {@link #awaitAll()}, for the drain to wake. */
+	private volatile @Nullable Thread awaiting;
+
 	CompletionLane(DedupEngine engine, Executor executor) {
 		this.engine = engine;
 		this.executor = executor;
 	}
 
 	/**
-	 * @return true once the key is CONSUMED, false if the lease was lost; completes exceptionally with the
-	 * store's exception if the store stayed unreachable through the engine's retries
+	 * Hands over the claim of a processed record, to be marked CONSUMED; {@link #awaitAll()} says how it went.
+	 * Called by the lane's consumer thread only.
 	 */
-	CompletableFuture<Boolean> submit(Claim claim, Duration retention) {
-		Pending pending = new Pending(claim, retention, new CompletableFuture<>());
+	void submit(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
+		Pending pending = new Pending(claim, retention, record);
+		this.submitted++;
 		this.flushing = false;
 		this.queue.add(pending);
 		if (this.draining.compareAndSet(false, true)) {
@@ -79,7 +101,39 @@ final class CompletionLane {
 				drain(); // shutting down: mark it on the caller's thread
 			}
 		}
-		return pending.done();
+	}
+
+	/**
+	 * Waits until every mark handed over so far is settled, sending a lingering call at once; called by the
+	 * consumer thread only. The engine's store calls have deadlines and a retry budget, so this ends.
+	 * @return how the marks settled since the last call went
+	 */
+	Outcomes awaitAll() {
+		if (this.settled.get() != this.submitted) {
+			flush();
+			this.awaiting = Thread.currentThread();
+			boolean interrupted = false;
+			try {
+				// Checked after publishing the thread, so a drain that settles the last mark either is seen
+				// here or unparks the wait.
+				while (this.settled.get() != this.submitted) {
+					LockSupport.park(this);
+					interrupted |= Thread.interrupted(); // kept for the caller, as join() would
+				}
+			}
+			finally {
+				this.awaiting = null;
+				if (interrupted) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		}
+		List<FailedMark> failures = new ArrayList<>();
+		FailedMark failure;
+		while ((failure = this.failed.poll()) != null) {
+			failures.add(failure);
+		}
+		return new Outcomes(this.completed.getAndSet(0), this.lost.getAndSet(0), failures);
 	}
 
 	private void drain() {
@@ -138,22 +192,47 @@ final class CompletionLane {
 
 	/** One store call per retention (and per owner, inside the engine); usually all share both. */
 	private void completeAll(List<Pending> batch) {
-		Map<Duration, List<Pending>> byRetention = batch.stream()
-			.collect(Collectors.groupingBy(Pending::retention, LinkedHashMap::new, Collectors.toList()));
-		byRetention.forEach((retention, group) -> {
-			try {
-				List<Boolean> results = this.engine.completeAll(group.stream().map(Pending::claim).toList(), retention);
-				for (int i = 0; i < group.size(); i++) {
-					group.get(i).done().complete(results.get(i));
-				}
-			}
-			catch (RuntimeException ex) {
-				group.forEach(pending -> pending.done().completeExceptionally(ex));
-			}
-		});
+		Duration first = batch.get(0).retention();
+		if (batch.stream().allMatch(pending -> pending.retention().equals(first))) {
+			completeGroup(batch, first);
+			return;
+		}
+		Map<Duration, List<Pending>> byRetention = new LinkedHashMap<>();
+		batch.forEach(pending -> byRetention.computeIfAbsent(pending.retention(), r -> new ArrayList<>()).add(pending));
+		byRetention.forEach((retention, group) -> completeGroup(group, retention));
 	}
 
-	private record Pending(Claim claim, Duration retention, CompletableFuture<Boolean> done) {
+	private void completeGroup(List<Pending> group, Duration retention) {
+		try {
+			List<Boolean> results = this.engine.completeAll(group.stream().map(Pending::claim).toList(), retention);
+			int marked = 0;
+			for (Boolean result : results) {
+				marked += result ? 1 : 0;
+			}
+			this.completed.addAndGet(marked);
+			this.lost.addAndGet(results.size() - marked);
+		}
+		catch (RuntimeException ex) {
+			DedupStoreException failure = (ex instanceof DedupStoreException storeFailure) ? storeFailure
+					: new DedupStoreException(String.valueOf(ex.getMessage()), ex);
+			group.forEach(pending -> this.failed.add(new FailedMark(pending.record(), failure)));
+		}
+		this.settled.addAndGet(group.size());
+		Thread consumer = this.awaiting;
+		if (consumer != null) {
+			LockSupport.unpark(consumer);
+		}
+	}
+
+	/** How the marks settled since the consumer last asked went: counts, and the records whose marks failed. */
+	record Outcomes(long completed, long lost, List<FailedMark> failed) {
+	}
+
+	/** A processed record whose mark the store could not take, even after the engine's retries. */
+	record FailedMark(ConsumerRecord<?, ?> record, DedupStoreException cause) {
+	}
+
+	private record Pending(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
 	}
 
 }

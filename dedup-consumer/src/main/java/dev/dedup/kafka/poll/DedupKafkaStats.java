@@ -122,6 +122,12 @@ public final class DedupKafkaStats {
 			this.counters.get(event).increment();
 		}
 
+		void record(Event event, long times) {
+			if (times > 0) {
+				this.counters.get(event).add(times);
+			}
+		}
+
 		public long count(Event event) {
 			return this.counters.get(event).sum();
 		}

@@ -2,7 +2,6 @@ package dev.dedup.kafka.poll;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -17,7 +16,6 @@ import dev.dedup.core.engine.ClaimStatus;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
 import dev.dedup.kafka.poll.DedupKafkaStats.Event;
-import dev.dedup.kafka.poll.PollClaims.Completion;
 
 /**
  * One consumer thread's dedup of its polls: the one place that claims records, decides per record whether
@@ -40,7 +38,10 @@ public final class PollDedup {
 
 	private final ConsumerDedup shared;
 
-	private final PollClaims ahead;
+	private final PollClaims ahead = new PollClaims();
+
+	/** Writes the marks of records claimed with their poll in the background. */
+	private final CompletionLane lane;
 
 	/** The claim of the record the listener is running, record at a time. */
 	private @Nullable RecordClaim active;
@@ -58,7 +59,7 @@ public final class PollDedup {
 
 	PollDedup(ConsumerDedup shared, CompletionLane lane) {
 		this.shared = shared;
-		this.ahead = new PollClaims(lane);
+		this.lane = lane;
 	}
 
 	/** Set by the adapter for a container whose AckMode commits inside a poll. */
@@ -274,25 +275,20 @@ public final class PollDedup {
 		}
 	}
 
-	/** Waits for the marks handed to the background lane, counting how each went. */
+	/** Waits for the marks handed to the background lane, counting how they went. */
 	void awaitMarks() {
-		this.ahead.lane().flush();
-		for (Completion completion : this.ahead.takeCompletions()) {
-			countMark(completion.record(), () -> {
-				try {
-					return completion.done().join();
-				}
-				catch (CompletionException ex) {
-					Throwable cause = ex.getCause() == null ? ex : ex.getCause();
-					throw cause instanceof DedupStoreException storeFailure ? storeFailure
-							: new DedupStoreException(cause.getMessage(), cause);
-				}
+		CompletionLane.Outcomes outcomes = this.lane.awaitAll();
+		stats().record(Event.COMPLETED, outcomes.completed());
+		stats().record(Event.LEASE_LOST, outcomes.lost());
+		for (CompletionLane.FailedMark failed : outcomes.failed()) {
+			countMark(failed.record(), () -> {
+				throw failed.cause();
 			});
 		}
 	}
 
 	void completeInBackground(RecordClaim claim) {
-		this.ahead.completing(claim.record(), this.ahead.lane().submit(claim.claim(), claim.retention()));
+		this.lane.submit(claim.claim(), claim.retention(), claim.record());
 	}
 
 	/** Counts how marking a processed record CONSUMED went; a store that could not be told is only logged. */
