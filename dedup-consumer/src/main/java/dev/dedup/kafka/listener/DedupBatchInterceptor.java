@@ -54,14 +54,14 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 		PollDedup poll = this.dedup.forCurrentThread();
 		ClaimedBatch<K, V> stopped = (ClaimedBatch<K, V>) poll.batches().takeStopped(records);
 		if (stopped != null) {
-			return run(poll, stopped); // the error handler re-invokes the listener with what ran before the stop
+			return run(poll, stopped, records); // the error handler re-invokes the listener with what ran before the stop
 		}
 		List<ConsumerRecord<K, V>> list = new ArrayList<>(records.count());
 		records.forEach(list::add);
 		ClaimedBatch<K, V> batch = poll.claimBatch(KafkaUtils.getConsumerGroupId(), list);
 		int stop = batch.firstStop();
 		if (stop == batch.size()) {
-			return run(poll, batch);
+			return run(poll, batch, records);
 		}
 		Turn turn = batch.turn(stop);
 		if (stop > 0 && !TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -77,22 +77,34 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 		throw new BatchListenerFailedException(Objects.requireNonNull(turn.reason()), turn.cause(), batch.record(stop));
 	}
 
-	private @Nullable ConsumerRecords<K, V> run(PollDedup poll, ClaimedBatch<K, V> batch) {
+	/** The batch's records that run, as a poll result: {@code records} itself when all of them run. */
+	private @Nullable ConsumerRecords<K, V> run(PollDedup poll, ClaimedBatch<K, V> batch,
+			ConsumerRecords<K, V> records) {
 		List<ConsumerRecord<K, V>> run = batch.toRun(batch.firstStop());
 		if (run.isEmpty()) {
 			batch.settle(0);
 			return null; // all duplicates: the container acknowledges the batch without calling the listener
 		}
 		poll.batches().running(batch);
-		return recordsOf(run);
+		// toRun keeps the batch's order and drops the rest: as many records means the same ones.
+		return run.size() == records.count() ? records : recordsOf(run);
 	}
 
 	/** The records as a poll result, in their order. */
 	static <K, V> ConsumerRecords<K, V> recordsOf(List<ConsumerRecord<K, V>> records) {
 		Map<TopicPartition, List<ConsumerRecord<K, V>>> byPartition = new LinkedHashMap<>();
-		records.forEach(record -> byPartition
-			.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new ArrayList<>())
-			.add(record));
+		List<ConsumerRecord<K, V>> partition = null;
+		ConsumerRecord<K, V> previous = null;
+		for (ConsumerRecord<K, V> record : records) {
+			// A poll's records come partition by partition: look the partition up only when it changes.
+			if (previous == null || previous.partition() != record.partition()
+					|| !previous.topic().equals(record.topic())) {
+				partition = byPartition.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
+						tp -> new ArrayList<>());
+			}
+			partition.add(record);
+			previous = record;
+		}
 		return new ConsumerRecords<>(byPartition, Map.of());
 	}
 
