@@ -110,6 +110,15 @@ public final class KafkaThroughputBenchmark {
 				"memory", "bench.hand-written", "floor", "bench.floor-await", "false")),
 
 		/**
+		 * As {@link #FLOOR_REDIS}, but a poll's (or batch's) marks are one awaited write of a marker for the
+		 * whole poll instead of a write per record: the floor of a design whose per-record write is the claim
+		 * alone, a claim naming its poll and the poll's marker saying CONSUMED for all of them. Not what the
+		 * Redis store does (it marks each key); measured to show what that design could reach here.
+		 */
+		FLOOR_REDIS_POLL_MARK("floor-redis-poll-mark", Map.of("dedup.kafka.enabled", "false", "dedup.store",
+				"memory", "bench.hand-written", "floor", "bench.floor-marks", "per-poll")),
+
+		/**
 		 * No dedup; a batch listener makes the two writes the semantics need on a bare table of MariaDB: one
 		 * multi-row INSERT for the batch's claims, one multi-row UPDATE for its marks, each committed on its own
 		 * (no reads, no owner, no expiry index): the floor a JDBC store can reach here. Batch listeners only.
@@ -119,7 +128,15 @@ public final class KafkaThroughputBenchmark {
 
 		/** As {@link #FLOOR_MARIADB}, on PostgreSQL ({@code postgres-url}). */
 		FLOOR_POSTGRESQL("floor-postgresql", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
-				"bench.hand-written", "floor-jdbc"));
+				"bench.hand-written", "floor-jdbc")),
+
+		/** As {@link #FLOOR_MARIADB}, with one marker row per batch instead of its UPDATE (see {@link #FLOOR_REDIS_POLL_MARK}). */
+		FLOOR_MARIADB_POLL_MARK("floor-mariadb-poll-mark", Map.of("dedup.kafka.enabled", "false", "dedup.store",
+				"memory", "bench.hand-written", "floor-jdbc", "bench.floor-marks", "per-poll")),
+
+		/** As {@link #FLOOR_MARIADB_POLL_MARK}, on PostgreSQL. */
+		FLOOR_POSTGRESQL_POLL_MARK("floor-postgresql-poll-mark", Map.of("dedup.kafka.enabled", "false", "dedup.store",
+				"memory", "bench.hand-written", "floor-jdbc", "bench.floor-marks", "per-poll"));
 
 		final String label;
 
@@ -132,7 +149,12 @@ public final class KafkaThroughputBenchmark {
 
 		/** The JDBC floors write a whole batch at once: batch listeners only (floor-redis serves both). */
 		boolean batchOnly() {
-			return this.label.startsWith("floor-") && this != FLOOR_REDIS && this != FLOOR_REDIS_UNAWAITED;
+			return this.label.startsWith("floor-") && !redisFloor();
+		}
+
+		/** The Redis floors, which serve record listeners too ({@link FloorPollInterceptor}). */
+		boolean redisFloor() {
+			return this == FLOOR_REDIS || this == FLOOR_REDIS_UNAWAITED || this == FLOOR_REDIS_POLL_MARK;
 		}
 
 		boolean dedup() {
@@ -305,7 +327,8 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.port", intOption("redis-port", 6379));
 		properties.put("spring.data.redis.repositories.enabled", "false");
 		// Every variant gets a DataSource (the JDBC store is on the classpath); the JDBC variants use it.
-		if (variant == Variant.POSTGRESQL || variant == Variant.FLOOR_POSTGRESQL) {
+		if (variant == Variant.POSTGRESQL || variant == Variant.FLOOR_POSTGRESQL
+				|| variant == Variant.FLOOR_POSTGRESQL_POLL_MARK) {
 			if (work().equals("db-row")) {
 				throw new IllegalArgumentException("work=db-row writes its rows to MariaDB; run dedup-postgresql with work=none");
 			}
@@ -325,8 +348,7 @@ public final class KafkaThroughputBenchmark {
 		properties.put("bench.records", records);
 		properties.put("bench.work", work());
 		properties.put("bench.listener", stringOption("listener", "record"));
-		if ((variant == Variant.FLOOR_REDIS || variant == Variant.FLOOR_REDIS_UNAWAITED)
-				&& !stringOption("listener", "record").equals("batch")) {
+		if (variant.redisFloor() && !stringOption("listener", "record").equals("batch")) {
 			// A record listener's floor claims each poll as it returns, like dedup's poll batching.
 			properties.put("spring.kafka.consumer.properties.interceptor.classes", FloorPollInterceptor.class.getName());
 		}
@@ -378,7 +400,8 @@ public final class KafkaThroughputBenchmark {
 		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
-			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_MARIADB, FLOOR_POSTGRESQL -> !dedup;
+			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_REDIS_POLL_MARK, FLOOR_MARIADB, FLOOR_POSTGRESQL,
+					FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS -> batches && store.equals("RedisDedupStore");
 			case MARIADB, POSTGRESQL -> batches && store.equals("JdbcDedupStore");

@@ -102,6 +102,11 @@ class ThroughputApplication {
 
 		private final FloorWriter floorWriter;
 
+		/** The {@code *-poll-mark} floors: one marker per poll or batch instead of a mark per record. */
+		private final boolean floorMarkPerPoll;
+
+		private final AtomicLong floorBatches = new AtomicLong();
+
 		private final boolean batch;
 
 		private static volatile @Nullable FloorWriter currentFloorWriter;
@@ -109,13 +114,15 @@ class ThroughputApplication {
 		CountingListener(@Value("${bench.records}") long expected, @Value("${bench.work:none}") String work,
 				@Value("${bench.hand-written:none}") String handWritten, @Value("${bench.group}") String group,
 				@Value("${bench.listener:record}") String listener, @Value("${bench.floor-await:true}") boolean floorAwait,
+				@Value("${bench.floor-marks:per-record}") String floorMarks,
 				JdbcTemplate jdbc, StringRedisTemplate redis) {
 			this.expected = expected;
 			this.batch = listener.equals("batch");
 			this.handWritten = handWritten;
 			this.redis = redis;
 			this.keyPrefix = "bench-hand-written:" + group + ":";
-			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait);
+			this.floorMarkPerPoll = floorMarks.equals("per-poll");
+			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait, this.floorMarkPerPoll);
 			currentFloorWriter = this.floorWriter;
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
@@ -196,6 +203,11 @@ class ThroughputApplication {
 				throw new IllegalStateException("floor-jdbc: " + (payloads.size() - inserted) + " keys were not new");
 			}
 			payloads.forEach(this::handle);
+			if (this.floorMarkPerPoll) {
+				this.floorJdbc.update("INSERT INTO bench_floor (k, state) VALUES (?, 'D')",
+						this.keyPrefix + "batch-" + this.floorBatches.incrementAndGet());
+				return;
+			}
 			this.floorJdbc.update("UPDATE bench_floor SET state = 'D' WHERE k IN (" + placeholders + ")", keys.toArray());
 		}
 
@@ -246,10 +258,16 @@ class ThroughputApplication {
 
 		private final boolean awaitMarks;
 
-		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks) {
+		/** {@code floor-redis-poll-mark}: one marker per poll instead of a mark per key. */
+		private final boolean markPerPoll;
+
+		private final AtomicLong polls = new AtomicLong();
+
+		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks, boolean markPerPoll) {
 			this.redis = redis;
 			this.keyPrefix = keyPrefix;
 			this.awaitMarks = awaitMarks;
+			this.markPerPoll = markPerPoll;
 		}
 
 		byte[] key(String payload) {
@@ -277,6 +295,11 @@ class ThroughputApplication {
 		 * cheaper than any correct design: a bound from above.
 		 */
 		void mark(byte[][] keys) {
+			if (this.markPerPoll) {
+				byte[] marker = (this.keyPrefix + "poll-" + this.polls.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
+				eval(MARK, ScriptOutputType.INTEGER, new byte[][] { marker }, "600000");
+				return;
+			}
 			if (this.awaitMarks) {
 				eval(MARK, ScriptOutputType.INTEGER, keys, "600000");
 				return;
