@@ -166,7 +166,7 @@ final class CompletionLane {
 	 * The consumer is about to wait for its marks (the end of a poll, before its offsets are committed): a
 	 * lingering drain sends what it has at once.
 	 */
-	void flush() {
+	private void flush() {
 		this.flushing = true;
 		Thread drain = this.lingering;
 		if (drain != null) {
@@ -217,10 +217,13 @@ final class CompletionLane {
 					: new DedupStoreException(String.valueOf(ex.getMessage()), ex);
 			group.forEach(pending -> this.failed.add(new FailedMark(pending.record(), failure)));
 		}
-		this.settled.addAndGet(group.size());
-		Thread consumer = this.awaiting;
-		if (consumer != null) {
-			LockSupport.unpark(consumer);
+		finally {
+			// Settled even past an Error, so the waiting consumer never waits for a call that is over.
+			this.settled.addAndGet(group.size());
+			Thread consumer = this.awaiting;
+			if (consumer != null) {
+				LockSupport.unpark(consumer);
+			}
 		}
 	}
 

@@ -148,7 +148,8 @@ class DedupPollLoopTests {
 	@Test
 	void thePollPackageNeedsNoSpringAtRunTime() throws IOException {
 		List<String> classes = List.of("DedupPollLoop", "DedupPollLoop$Builder", "DedupPollLoop$HandlerFailedException",
-				"ConsumerDedup", "PollDedup", "ClaimedBatch", "RecordKeys", "RecordClaim", "PollClaims", "CompletionLane",
+				"ConsumerDedup", "PollDedup", "ClaimedBatch", "RecordKeys", "RecordClaim", "PollClaims", "RecordPositions",
+				"CompletionLane",
 				"DedupKafkaStats", "ListenerDedupSettings", "ListenerSettingsResolver", "InProgressPolicy",
 				"MissingIdPolicy");
 		for (String name : classes) {
