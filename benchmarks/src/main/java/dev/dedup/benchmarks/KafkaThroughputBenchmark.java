@@ -78,6 +78,9 @@ public final class KafkaThroughputBenchmark {
 
 		REDIS("dedup-redis", Map.of("dedup.store", "redis")),
 
+		/** As {@link #REDIS}, with marks that wait up to 5 ms for company: fewer store calls for a slow listener. */
+		REDIS_MARK_LINGER_5MS("dedup-redis-mark-linger-5ms", Map.of("dedup.store", "redis", "dedup.kafka.mark-linger", "5ms")),
+
 		MARIADB("dedup-mariadb", Map.of("dedup.store", "jdbc")),
 
 		/** The JDBC store on PostgreSQL ({@code postgres-url}); the listener's business rows cannot go there. */
@@ -403,7 +406,7 @@ public final class KafkaThroughputBenchmark {
 			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_REDIS_POLL_MARK, FLOOR_MARIADB, FLOOR_POSTGRESQL,
 					FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
-			case REDIS -> batches && store.equals("RedisDedupStore");
+			case REDIS, REDIS_MARK_LINGER_5MS -> batches && store.equals("RedisDedupStore");
 			case MARIADB, POSTGRESQL -> batches && store.equals("JdbcDedupStore");
 			case REDIS_PER_RECORD -> dedup && !batches && store.equals("RedisDedupStore");
 			case MARIADB_PER_RECORD -> dedup && !batches && store.equals("JdbcDedupStore");

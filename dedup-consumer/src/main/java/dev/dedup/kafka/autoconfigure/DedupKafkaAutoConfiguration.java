@@ -33,6 +33,7 @@ import dev.dedup.kafka.id.HeaderMessageIdResolver;
 import dev.dedup.kafka.id.MessageIdResolver;
 import dev.dedup.kafka.id.RecordKeyMessageIdResolver;
 import dev.dedup.kafka.listener.DedupKafkaConfigurer;
+import dev.dedup.kafka.poll.ConsumerDedup;
 import dev.dedup.kafka.poll.DedupKafkaStats;
 import dev.dedup.kafka.listener.DedupRecordInterceptor;
 import dev.dedup.kafka.listener.ListenerTransactionMarks;
@@ -80,8 +81,8 @@ public class DedupKafkaAutoConfiguration {
 	@ConditionalOnMissingBean
 	DedupKafkaConfigurer dedupKafkaConfigurer(DedupEngine engine, DedupKeys keys, AnnotatedListenerSettings settings,
 			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler, DedupKafkaProperties properties) {
-		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(engine, keys, settings,
-				stats, properties.isBatchPolls());
+		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(new ConsumerDedup(engine,
+				keys, settings, stats, properties.isBatchPolls(), properties.getMarkLinger()));
 		// Boot passes a unique CommonErrorHandler bean to its factory; without one, containers use this default.
 		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new));
 	}

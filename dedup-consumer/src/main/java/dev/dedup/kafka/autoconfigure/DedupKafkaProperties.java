@@ -67,6 +67,14 @@ public class DedupKafkaProperties {
 	 */
 	private boolean batchPolls = true;
 
+	/**
+	 * With poll batching, how long a store call that would carry only a few marks waits for more. Longer
+	 * means fewer store calls for a listener that takes a while per record, and a longer time in which a
+	 * processed record is not yet marked CONSUMED (a crash then re-runs it); 0 never waits. The end of a poll
+	 * never waits: its marks are written before its offsets are committed.
+	 */
+	private Duration markLinger = Duration.ofMillis(1);
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -129,6 +137,14 @@ public class DedupKafkaProperties {
 
 	public void setBatchPolls(boolean batchPolls) {
 		this.batchPolls = batchPolls;
+	}
+
+	public Duration getMarkLinger() {
+		return this.markLinger;
+	}
+
+	public void setMarkLinger(Duration markLinger) {
+		this.markLinger = markLinger;
 	}
 
 	public InProgressPolicy getOnInProgress() {

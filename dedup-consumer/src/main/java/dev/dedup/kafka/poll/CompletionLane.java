@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -26,8 +25,8 @@ import dev.dedup.core.store.DedupStoreException;
  * and the marks handed over while one store call runs travel together in the next. At most one store call
  * per lane runs at a time, on a thread of a shared executor that is taken only while the lane has work, so
  * a busy store costs one hand-off per store call, not per record, and consumers do not queue behind each
- * other. A call that would carry only a few marks lingers up to a millisecond for more, unless the consumer
- * is waiting for them. The consumer thread waits for its marks before the container commits a poll's offsets
+ * other. A call that would carry only a few marks lingers for more ({@code dedup.kafka.mark-linger}, 1 ms by
+ * default), unless the consumer is waiting for them. The consumer thread waits for its marks before the container commits a poll's offsets
  * (see {@link PollDedup#endPoll()}).
  *
  * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
@@ -41,13 +40,17 @@ final class CompletionLane {
 	static final int MAX_BATCH = 1000;
 
 	/**
-	 * A store call that would carry fewer marks than this waits up to {@link #LINGER_NANOS} for more: a
+	 * A store call that would carry fewer marks than this waits up to the lane's linger for more: a
 	 * listener that takes a while per record (a database write) would otherwise send one call per record,
-	 * each with its hand-off and round trip. A fast listener fills a call while the previous one runs.
+	 * each with its hand-offs and round trip. A fast listener fills a call while the previous one runs.
 	 */
 	static final int LINGER_BELOW = 16;
 
-	static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+	/** {@code dedup.kafka.mark-linger}'s default. */
+	static final Duration DEFAULT_LINGER = Duration.ofMillis(1);
+
+	/** How long a call with fewer than {@link #LINGER_BELOW} marks waits for more; 0 never waits. */
+	private final long lingerNanos;
 
 	private final DedupEngine engine;
 
@@ -79,9 +82,10 @@ final class CompletionLane {
 	/** The consumer thread while it waits in {@link #awaitAll()}, for the drain to wake. */
 	private volatile @Nullable Thread awaiting;
 
-	CompletionLane(DedupEngine engine, Executor executor) {
+	CompletionLane(DedupEngine engine, Executor executor, Duration linger) {
 		this.engine = engine;
 		this.executor = executor;
+		this.lingerNanos = linger.toNanos();
 	}
 
 	/**
@@ -174,15 +178,18 @@ final class CompletionLane {
 		}
 	}
 
-	/** Waits up to {@link #LINGER_NANOS} for more marks, unless the consumer waits for these; true if it did. */
+	/** Waits up to the linger for more marks, unless the consumer waits for these; true if it did. */
 	private boolean linger() {
+		if (this.lingerNanos == 0) {
+			return false;
+		}
 		this.lingering = Thread.currentThread();
 		try {
 			// Checked after publishing the thread, so a flush either is seen here or unparks the wait.
 			if (this.flushing) {
 				return false;
 			}
-			LockSupport.parkNanos(this, LINGER_NANOS);
+			LockSupport.parkNanos(this, this.lingerNanos);
 			return true;
 		}
 		finally {

@@ -1,5 +1,6 @@
 package dev.dedup.kafka.poll;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +33,9 @@ public final class ConsumerDedup implements AutoCloseable {
 
 	private final boolean batchPolls;
 
+	/** How long a background store call with only a few marks waits for more. */
+	private final Duration markLinger;
+
 	/** Runs the consumer threads' {@link CompletionLane}s; a thread is held only while a lane has work. */
 	private final ExecutorService completers;
 
@@ -45,6 +49,20 @@ public final class ConsumerDedup implements AutoCloseable {
 	 */
 	public ConsumerDedup(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings, DedupKafkaStats stats,
 			boolean batchPolls) {
+		this(engine, keys, settings, stats, batchPolls, CompletionLane.DEFAULT_LINGER);
+	}
+
+	/**
+	 * @param markLinger how long a background store call that would carry only a few marks waits for more
+	 * ({@code dedup.kafka.mark-linger}); zero never waits
+	 */
+	public ConsumerDedup(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings, DedupKafkaStats stats,
+			boolean batchPolls, Duration markLinger) {
+		Objects.requireNonNull(markLinger, "markLinger");
+		if (markLinger.isNegative()) {
+			throw new IllegalArgumentException("dedup.kafka.mark-linger must be zero or more, was " + markLinger);
+		}
+		this.markLinger = markLinger;
 		this.engine = Objects.requireNonNull(engine, "engine");
 		this.stats = Objects.requireNonNull(stats, "stats");
 		this.keys = new RecordKeys(Objects.requireNonNull(keys, "keys"));
@@ -62,7 +80,7 @@ public final class ConsumerDedup implements AutoCloseable {
 	public PollDedup forCurrentThread() {
 		PollDedup poll = this.perThread.get();
 		if (poll == null) {
-			poll = new PollDedup(this, new CompletionLane(this.engine, this.completers));
+			poll = new PollDedup(this, new CompletionLane(this.engine, this.completers, this.markLinger));
 			this.perThread.set(poll);
 		}
 		return poll;
@@ -87,6 +105,11 @@ public final class ConsumerDedup implements AutoCloseable {
 
 	ListenerSettingsResolver settings() {
 		return this.settings;
+	}
+
+	/** {@code dedup.kafka.mark-linger}: how long a background store call with only a few marks waits for more. */
+	public Duration markLinger() {
+		return this.markLinger;
 	}
 
 	/** Whether record listeners claim whole polls (where the poll is visible to them) and mark in the background. */

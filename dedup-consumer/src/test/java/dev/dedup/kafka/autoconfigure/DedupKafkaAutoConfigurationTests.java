@@ -165,6 +165,26 @@ class DedupKafkaAutoConfigurationTests {
 	}
 
 	@Test
+	void markLingerReachesTheConsumerThreadsAndDefaultsToAMillisecond() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class).run(context -> assertThat(
+				context.getBean(DedupKafkaConfigurer.class).interceptor().dedup().markLinger())
+			.isEqualTo(Duration.ofMillis(1)));
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.mark-linger=5ms")
+			.run(context -> assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().dedup().markLinger())
+				.isEqualTo(Duration.ofMillis(5)));
+	}
+
+	@Test
+	void aNegativeMarkLingerStopsStartupAndSaysWhich() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.mark-linger=-1ms")
+			.run(context -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("dedup.kafka.mark-linger must be zero or more"));
+	}
+
+	@Test
 	void anInProcessStoreIsNeverBatched() {
 		this.runner.run(context -> {
 			assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls()).isFalse();
@@ -400,7 +420,7 @@ class DedupKafkaAutoConfigurationTests {
 		List<String> names = JsonPath.read(json, "$.properties[*].name");
 		assertThat(names).contains("dedup.kafka.enabled", "dedup.kafka.id-source", "dedup.kafka.id-header",
 				"dedup.kafka.id-expression", "dedup.kafka.missing-id", "dedup.kafka.lease", "dedup.kafka.retention",
-				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls");
+				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls", "dedup.kafka.mark-linger");
 		List<Object> undescribed = JsonPath.read(json,
 				"$.properties[?(@.name =~ /dedup\\.kafka\\..*/ && !(@.description))].name");
 		assertThat(undescribed).isEmpty();

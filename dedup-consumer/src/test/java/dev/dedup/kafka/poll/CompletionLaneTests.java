@@ -43,7 +43,7 @@ class CompletionLaneTests {
 		.completeRetryPauses() // a failed mark fails at once: these tests are about what the lane reports
 		.build());
 
-	private final CompletionLane lane = new CompletionLane(this.engine, this.completers);
+	private final CompletionLane lane = new CompletionLane(this.engine, this.completers, CompletionLane.DEFAULT_LINGER);
 
 	@AfterEach
 	void stop() {
