@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Redis' own CPU per key for the ways a claim or a mark can be written, in scripts of 500 keys.
+
+Run from the repository root against an otherwise idle Redis (it calls FLUSHALL between cases):
+    python3 benchmarks/scripts/redis-claim-costs.py [host] [port]
+Redis CPU is read from INFO cpu (used_cpu_user + used_cpu_sys) before and after each case; the client is a
+bare RESP socket, so the figures are the server's and not this script's. See docs/BENCHMARKS.md.
+"""
+import socket
+import sys
+import zlib
+
+HOST = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 6379
+BATCH, BATCHES = 500, 200
+OWNER = "7f3a9c2e4b1d4e8a9f00123456789abc"  # as long as dedup's owners (128 random bits in hex)
+SCRIPTS = "dedup-store-redis/src/main/resources/dev/dedup/redis/"
+
+sock = socket.create_connection((HOST, PORT))
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+replies = sock.makefile("rb")
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def read():
+    line = replies.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind in (b"+", b"-", b":"):
+        return rest
+    if kind == b"$":
+        return None if int(rest) < 0 else replies.read(int(rest) + 2)[:-2]
+    if kind == b"*":
+        return None if int(rest) < 0 else [read() for _ in range(int(rest))]
+    raise ValueError(line)
+
+
+def call(*args):
+    sock.sendall(encode(*args))
+    return read()
+
+
+def redis_cpu_seconds():
+    info = call("INFO", "cpu").decode()
+    fields = dict(line.split(":", 1) for line in info.split("\r\n") if ":" in line)
+    return float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"])
+
+
+def load(source):
+    return call("SCRIPT", "LOAD", source).decode()
+
+
+FLOOR_CLAIM = load("local r = {} for i, k in ipairs(KEYS) do "
+                   "r[i] = redis.call('SET', k, 'C', 'NX', 'PX', ARGV[1]) and 1 or 0 end return r")
+FLOOR_MARK = load("for i, k in ipairs(KEYS) do redis.call('SET', k, 'D', 'PX', ARGV[1]) end return #KEYS")
+CLAIM = load(open(SCRIPTS + "claim.lua").read())
+COMPLETE = load(open(SCRIPTS + "complete.lua").read())
+# Not what the store does: a claim into hash buckets (the lease in the value), and a mark in one command.
+BUCKET_CLAIM = load("""local now = redis.call('TIME') local t = now[1] * 1000 + math.floor(now[2] / 1000)
+local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('HSETNX', k, ARGV[i + 2], 'C' .. ARGV[1] .. ':' .. (t + ARGV[2])) end
+return r""")
+ONE_COMMAND_MARK = load(r"""local owner = '\0' .. ARGV[1] local r = {}
+for i, key in ipairs(KEYS) do
+  local old = redis.pcall('SET', key, '\0D', 'XX', 'KEEPTTL', 'GET')
+  if old and string.sub(old, -#owner) == owner then r[i] = 1
+  else if old then redis.call('SET', key, old, 'XX', 'KEEPTTL') end r[i] = 0 end
+end return r""")
+# The claim value the one-command mark expects: the lease deadline in the value, the owner at its end.
+ONE_COMMAND_CLAIM = load(r"""local r = {} for i, k in ipairs(KEYS) do
+r[i] = redis.call('SET', k, '\0L1700000000000\0' .. ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0 end return r""")
+
+
+def keys(batch):
+    return ["dedup:kafka:bench-group:%08d" % (batch * BATCH + i) for i in range(BATCH)]
+
+
+def ids(batch):
+    return ["%08d" % (batch * BATCH + i) for i in range(BATCH)]
+
+
+def evalsha(sha, batch_keys, *argv):
+    return call("EVALSHA", sha, len(batch_keys), *batch_keys, *argv)
+
+
+def measure(name, step, prepare=None):
+    call("FLUSHALL")
+    if prepare:
+        for batch in range(BATCHES):
+            prepare(batch)
+    before = redis_cpu_seconds()
+    for batch in range(BATCHES):
+        step(batch)
+    per_key = (redis_cpu_seconds() - before) * 1e6 / (BATCH * BATCHES)
+    print("%-52s %5.2f us of Redis CPU per key" % (name, per_key))
+
+
+def bucket_keys(batch):
+    return ["{dedup}:bucket:%d" % (zlib.crc32(i.encode()) % 4096) for i in ids(batch)]
+
+
+for _ in range(2):
+    measure("claim, floor: SET NX PX", lambda b: evalsha(FLOOR_CLAIM, keys(b), 30000))
+    measure("claim, dedup's claim.lua: SET NX PX GET", lambda b: evalsha(CLAIM, keys(b), OWNER, 30000))
+    measure("claim into 4,096 hash buckets: HSETNX",
+            lambda b: evalsha(BUCKET_CLAIM, bucket_keys(b), OWNER, 30000, *ids(b)))
+    measure("mark, floor: SET PX", lambda b: evalsha(FLOOR_MARK, keys(b), 600000),
+            lambda b: evalsha(FLOOR_CLAIM, keys(b), 30000))
+    measure("mark, dedup's complete.lua: GET, compare, SET PX", lambda b: evalsha(COMPLETE, keys(b), OWNER, 600000),
+            lambda b: evalsha(CLAIM, keys(b), OWNER, 30000))
+    measure("mark in one command: SET XX KEEPTTL GET", lambda b: evalsha(ONE_COMMAND_MARK, keys(b), OWNER),
+            lambda b: evalsha(ONE_COMMAND_CLAIM, keys(b), OWNER, 600000))
