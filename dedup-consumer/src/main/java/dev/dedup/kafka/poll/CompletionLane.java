@@ -26,8 +26,8 @@ import dev.dedup.core.store.DedupStoreException;
  * per lane runs at a time, on a thread of a shared executor that is taken only while the lane has work, so
  * a busy store costs one hand-off per store call, not per record, and consumers do not queue behind each
  * other. A call that would carry only a few marks lingers for more ({@code dedup.kafka.mark-linger}, 1 ms by
- * default), unless the consumer is waiting for them. The consumer thread waits for its marks before the container commits a poll's offsets
- * (see {@link PollDedup#endPoll()}).
+ * default), unless the consumer is waiting for them. The consumer thread waits for its marks before the
+ * container commits a poll's offsets (see {@link PollDedup#endPoll()}).
  *
  * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
  * failed, and wakes the consumer when the last mark it is waiting for is settled ({@link #awaitAll()}). A
