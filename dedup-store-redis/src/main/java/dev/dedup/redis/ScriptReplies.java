@@ -20,8 +20,14 @@ final class ScriptReplies {
 	private ScriptReplies() {
 	}
 
-	/** The claim script's reply {@code [code, detail]}: 0 acquired, 1 duplicate (result), 2 in progress (ms). */
+	/**
+	 * The claim script's reply for one key: {@code 0} acquired, else {@code [code, detail]}: 1 duplicate
+	 * (result), 2 in progress (ms).
+	 */
 	static ClaimResult claimResult(@Nullable Object reply) {
+		if (reply instanceof Number acquired && acquired.intValue() == 0) {
+			return ClaimResult.acquired();
+		}
 		if (reply instanceof List<?> values && !values.isEmpty() && values.get(0) instanceof Number code) {
 			switch (code.intValue()) {
 				case 0:

@@ -29,24 +29,19 @@ final class SlotBatches {
 		this.runner = runner;
 	}
 
-	/**
-	 * Runs {@code script} on {@code keys} with the same {@code args}, and answers each key's reply in order.
-	 * The claim script answers two values per key (code, detail), flat; these come back as a two-element list.
-	 */
+	/** Runs {@code script} on {@code keys} with the same {@code args}, and answers each key's reply in order. */
 	List<@Nullable Object> perKey(String action, StoreScript script, List<String> keys, byte[][] args) {
 		List<List<Integer>> groups = groups(keys);
 		List<@Nullable Object> replies = run(action, calls(script, keys, groups, args));
-		int width = (script == StoreScript.CLAIM) ? 2 : 1;
 		@Nullable Object[] perKey = new Object[keys.size()];
 		for (int g = 0; g < groups.size(); g++) {
 			List<Integer> group = groups.get(g);
-			if (!(replies.get(g) instanceof List<?> answers) || answers.size() != group.size() * width) {
+			if (!(replies.get(g) instanceof List<?> answers) || answers.size() != group.size()) {
 				throw new DedupStoreException("Redis dedup store could not " + action + ": expected "
-						+ group.size() * width + " answers, got " + replies.get(g));
+						+ group.size() + " answers, got " + replies.get(g));
 			}
 			for (int k = 0; k < group.size(); k++) {
-				perKey[group.get(k)] = (width == 1) ? answers.get(k)
-						: Arrays.asList(answers.get(2 * k), answers.get(2 * k + 1));
+				perKey[group.get(k)] = answers.get(k);
 			}
 		}
 		return Arrays.asList(perKey);
