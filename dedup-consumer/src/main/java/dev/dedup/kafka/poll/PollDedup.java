@@ -280,11 +280,7 @@ public final class PollDedup {
 		CompletionLane.Outcomes outcomes = this.lane.awaitAll();
 		stats().record(Event.COMPLETED, outcomes.completed());
 		stats().record(Event.LEASE_LOST, outcomes.lost());
-		for (CompletionLane.FailedMark failed : outcomes.failed()) {
-			countMark(failed.record(), () -> {
-				throw failed.cause();
-			});
-		}
+		outcomes.failed().forEach(failed -> markFailed(failed.record(), failed.cause()));
 	}
 
 	void completeInBackground(RecordClaim claim) {
@@ -297,12 +293,18 @@ public final class PollDedup {
 			stats().record(mark.getAsBoolean() ? Event.COMPLETED : Event.LEASE_LOST);
 		}
 		catch (DedupStoreException ex) {
-			// The side effect happened and the offset will be committed; the CONSUMING entry expires with its
-			// lease. Only a resend of this id after that would run again.
-			stats().record(Event.COMPLETE_FAILED);
-			log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
-					RecordKeys.describe(record), ex.getMessage());
+			markFailed(record, ex);
 		}
+	}
+
+	/**
+	 * A processed record's mark failed: the side effect happened and the offset will be committed; the
+	 * CONSUMING entry expires with its lease. Only a resend of this id after that would run again.
+	 */
+	private void markFailed(ConsumerRecord<?, ?> record, DedupStoreException ex) {
+		stats().record(Event.COMPLETE_FAILED);
+		log.error("{} was processed but could not be marked CONSUMED in the dedup store: {}",
+				RecordKeys.describe(record), ex.getMessage());
 	}
 
 	/** As {@link #countMark}, for {@code count} records marked in one store call. */
@@ -311,9 +313,7 @@ public final class PollDedup {
 			marks.get().forEach(marked -> stats().record(marked ? Event.COMPLETED : Event.LEASE_LOST));
 		}
 		catch (DedupStoreException ex) {
-			for (int i = 0; i < count; i++) {
-				stats().record(Event.COMPLETE_FAILED);
-			}
+			stats().record(Event.COMPLETE_FAILED, count);
 			log.error("{} were processed but could not be marked CONSUMED in the dedup store: {}", records,
 					ex.getMessage());
 		}
