@@ -63,10 +63,11 @@ final class Connections {
 
 	/**
 	 * Runs {@code work} on the transaction's connection when {@code mayJoin} and one is active; otherwise on a
-	 * connection of its own, in a transaction of its own when {@code multiStatement}, committed before the
-	 * connection goes back to the pool (also when the pool hands out connections with auto-commit off).
+	 * connection of its own, as the pool hands it out: in auto-commit each statement commits at once (the
+	 * steps are written so that each statement is safe on its own); with auto-commit off the work is
+	 * committed before the connection goes back to the pool, and rolled back when it fails.
 	 */
-	<T> T run(boolean mayJoin, boolean multiStatement, Work<T> work) throws SQLException {
+	<T> T run(boolean mayJoin, Work<T> work) throws SQLException {
 		if (mayJoin && inTransaction()) {
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			try {
@@ -82,7 +83,7 @@ final class Connections {
 				connection.setNetworkTimeout(DIRECT, this.timeoutMillis);
 			}
 			try {
-				return runOwn(connection, multiStatement, work);
+				return runOwn(connection, work);
 			}
 			finally {
 				if (previousTimeout >= 0 && !connection.isClosed()) {
@@ -92,28 +93,18 @@ final class Connections {
 		}
 	}
 
-	private static <T> T runOwn(Connection connection, boolean multiStatement, Work<T> work) throws SQLException {
-		boolean autoCommit = connection.getAutoCommit();
-		if (multiStatement && autoCommit) {
-			connection.setAutoCommit(false);
+	private static <T> T runOwn(Connection connection, Work<T> work) throws SQLException {
+		if (connection.getAutoCommit()) {
+			return work.run(connection);
 		}
 		try {
 			T result = work.run(connection);
-			if (!connection.getAutoCommit()) {
-				connection.commit();
-			}
+			connection.commit();
 			return result;
 		}
 		catch (SQLException | RuntimeException ex) {
-			if (!connection.getAutoCommit()) {
-				rollbackQuietly(connection, ex);
-			}
+			rollbackQuietly(connection, ex);
 			throw ex;
-		}
-		finally {
-			if (connection.getAutoCommit() != autoCommit) {
-				connection.setAutoCommit(autoCommit);
-			}
 		}
 	}
 

@@ -28,10 +28,11 @@ import dev.dedup.core.store.StoredEntry;
  * whole {@code DedupKeys} key in one primary-key column, a state ({@code C}/{@code D}), the owner, an expiry
  * on the database's clock, an optional result, and an index on the expiry for the purge.
  *
- * <p>Each step is one statement (or, for a MySQL batch completion, one short transaction): the vendor's
- * upsert makes "absent or expired → CONSUMING" a single atomic step, with no SELECT-then-INSERT race. A claim
- * answer hidden by a concurrent change between two statements is retried, at most {@value #CLAIM_ATTEMPTS}
- * times. Batches are multi-row statements, a few round trips for a whole poll.
+ * <p>Each step is one statement in the common case, and none needs a transaction of its own: the vendor's
+ * upsert (or, for a MySQL batch of new keys, an all-or-nothing INSERT) makes "absent or expired → CONSUMING"
+ * a single atomic step, with no SELECT-then-INSERT race. A claim answer hidden by a concurrent change between
+ * two statements is retried, at most {@value #CLAIM_ATTEMPTS} times. Batches are multi-row statements, one
+ * round trip each for a whole poll of new ids.
  *
  * <p><b>Transactional mode.</b> With {@code joinTransactions}, when the calling thread runs a Spring-managed
  * transaction on this store's DataSource (a DataSourceTransactionManager, a JPA one, a Kafka container with
@@ -137,7 +138,6 @@ public final class JdbcDedupStore implements DedupStore {
 			StepContext where = StepContext.of(joinsCurrentTransaction());
 			for (List<String> chunk : StepArguments.chunks(pending)) {
 				@Nullable ClaimResult[] results = run("claim " + StepArguments.describe(chunk),
-						this.sql.claimIsMultiStatement(chunk.size()),
 						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
 					ClaimResult result = results[i];
@@ -162,7 +162,7 @@ public final class JdbcDedupStore implements DedupStore {
 		}
 		// Inside the transaction the row is ours and locked (see StepContext), and the mark commits with the work.
 		StepContext where = StepContext.of(joinsCurrentTransaction());
-		return run("complete '" + key + "'", false,
+		return run("complete '" + key + "'",
 				connection -> this.sql.complete(connection, key, owner, retentionMillis, result, where));
 	}
 
@@ -172,7 +172,7 @@ public final class JdbcDedupStore implements DedupStore {
 			return false;
 		}
 		StepContext where = StepContext.of(joinsCurrentTransaction());
-		return run("release '" + key + "'", false, connection -> this.sql.release(connection, key, owner, where));
+		return run("release '" + key + "'", connection -> this.sql.release(connection, key, owner, where));
 	}
 
 	@Override
@@ -181,7 +181,7 @@ public final class JdbcDedupStore implements DedupStore {
 		if (!StepArguments.fits(key, owner)) {
 			return false;
 		}
-		return run("renew '" + key + "'", false, connection -> this.sql.renew(connection, key, owner, leaseMillis));
+		return run("renew '" + key + "'", connection -> this.sql.renew(connection, key, owner, leaseMillis));
 	}
 
 	@Override
@@ -195,7 +195,7 @@ public final class JdbcDedupStore implements DedupStore {
 		Map<String, Boolean> completed = new HashMap<>();
 		if (StepArguments.fitsOwner(owner)) {
 			for (List<String> chunk : StepArguments.chunks(distinct)) {
-				boolean[] results = run("complete " + StepArguments.describe(chunk), this.sql.completeAllIsMultiStatement(),
+				boolean[] results = run("complete " + StepArguments.describe(chunk),
 						connection -> this.sql.completeAll(connection, chunk, owner, retentionMillis, where));
 				for (int i = 0; i < chunk.size(); i++) {
 					completed.put(chunk.get(i), results[i]);
@@ -215,7 +215,7 @@ public final class JdbcDedupStore implements DedupStore {
 		if (!StepArguments.fits(key)) {
 			return Optional.empty(); // no row can hold a key the column cannot
 		}
-		LiveRow row = run("inspect '" + key + "'", false,
+		LiveRow row = run("inspect '" + key + "'",
 				connection -> this.sql.readLive(connection, List.of(key), false).get(key));
 		if (row == null) {
 			return Optional.empty();
@@ -231,13 +231,13 @@ public final class JdbcDedupStore implements DedupStore {
 		if (!StepArguments.fits(key)) {
 			return false;
 		}
-		return run("evict '" + key + "'", false, connection -> this.sql.evict(connection, key), false);
+		return run("evict '" + key + "'", connection -> this.sql.evict(connection, key), false);
 	}
 
 	/** The driver's own validation ({@link Connection#isValid}: a ping on MySQL and PostgreSQL), in the deadline. */
 	@Override
 	public void ping() {
-		boolean valid = run("ping", false, connection -> connection.isValid(this.connections.timeoutSeconds()), false);
+		boolean valid = run("ping", connection -> connection.isValid(this.connections.timeoutSeconds()), false);
 		if (!valid) {
 			throw new DedupStoreException("JDBC dedup store could not ping: the connection is not valid");
 		}
@@ -251,7 +251,7 @@ public final class JdbcDedupStore implements DedupStore {
 		if (limit < 1) {
 			throw new IllegalArgumentException("The purge batch size must be at least 1, was " + limit);
 		}
-		return run("purge", false, connection -> this.sql.purge(connection, limit), false);
+		return run("purge", connection -> this.sql.purge(connection, limit), false);
 	}
 
 	/** {@value #MAX_KEY_LENGTH}: see {@link #MAX_KEY_LENGTH}. */
@@ -272,14 +272,14 @@ public final class JdbcDedupStore implements DedupStore {
 				+ "]";
 	}
 
-	private <T> T run(String action, boolean multiStatement, Connections.Work<T> work) {
-		return run(action, multiStatement, work, this.joinTransactions);
+	private <T> T run(String action, Connections.Work<T> work) {
+		return run(action, work, this.joinTransactions);
 	}
 
-	private <T> T run(String action, boolean multiStatement, Connections.Work<T> work, boolean mayJoin) {
+	private <T> T run(String action, Connections.Work<T> work, boolean mayJoin) {
 		try {
 			prepareOnce();
-			return this.connections.run(mayJoin, multiStatement, work);
+			return this.connections.run(mayJoin, work);
 		}
 		catch (SQLException | DataAccessException ex) {
 			throw new DedupStoreException("JDBC dedup store could not " + action + ": " + ex.getMessage(), ex);
@@ -292,7 +292,7 @@ public final class JdbcDedupStore implements DedupStore {
 		}
 		synchronized (this) {
 			if (!this.prepared) {
-				this.connections.run(false, false, connection -> {
+				this.connections.run(false, connection -> {
 					this.sql.prepare(connection);
 					return null;
 				});

@@ -17,6 +17,11 @@ record LiveRow(String state, @Nullable String owner, byte @Nullable [] result, l
 		return CONSUMING.equals(this.state) && candidate.equals(this.owner);
 	}
 
+	/** Whether this row is CONSUMED and still names {@code candidate}, the owner that marked it (MySQL batches). */
+	boolean isConsumedBy(String candidate) {
+		return CONSUMED.equals(this.state) && candidate.equals(this.owner);
+	}
+
 	/** What a claim that found this row and changed nothing answers. */
 	ClaimResult answer() {
 		return CONSUMED.equals(this.state) ? ClaimResult.duplicate(this.result)

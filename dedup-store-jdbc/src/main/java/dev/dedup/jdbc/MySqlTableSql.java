@@ -23,19 +23,24 @@ import dev.dedup.core.store.ClaimResult;
  * collation, no trailing-space padding), times are {@code DATETIME(3)} in UTC from
  * {@code UTC_TIMESTAMP(3)}, so the session time zone never matters.
  *
- * <p>The claim is one {@code INSERT … ON DUPLICATE KEY UPDATE} whose update half only takes over a row that
- * has expired (each assignment is conditional, {@code expires_at} last because MySQL assigns left to right).
- * With affected-rows semantics (mysql-connector-j or MariaDB Connector/J with {@code useAffectedRows=true})
- * its count says what happened: 1 inserted, 2 taken over, 0 a live row left alone, which a locking read
- * then reports. The drivers' default is found-rows semantics, where a live row left alone also counts 1,
- * like an insert; {@link #prepare} detects which one the connections use, and with found rows (and for
- * batches, whose count is a sum) the claim reads the keys first, upserts only the absent or expired ones,
- * and reads those again to see which now carry its owner. A batch with affected rows first tries an
- * insert that leaves existing rows alone: when it counts every key, all were new and that one statement
- * is the whole claim. Completing a batch likewise tries one UPDATE, and reads which rows it holds only
- * when the UPDATE counts fewer than asked.
+ * <p>The claim of a single key is one {@code INSERT … ON DUPLICATE KEY UPDATE} whose update half only takes
+ * over a row that has expired (each assignment is conditional, {@code expires_at} last because MySQL assigns
+ * left to right). With affected-rows semantics (mysql-connector-j or MariaDB Connector/J with
+ * {@code useAffectedRows=true}) its count says what happened: 1 inserted, 2 taken over, 0 a live row left
+ * alone, which a locking read then reports. The drivers' default is found-rows semantics, where a live row
+ * left alone also counts 1, like an insert; {@link #prepare} detects which one the connections use.
+ *
+ * <p>A batch (and a single key with found rows) first tries a plain INSERT of every key, in auto-commit:
+ * all or nothing, so when it succeeds that one statement is the whole claim, and when some key has a row it
+ * fails with a duplicate-key error and writes nothing. Then the claim reads the keys, upserts only the absent
+ * or expired ones, and reads those again to see which now carry its owner (a multi-row upsert's count is a
+ * sum). Completing a batch is likewise one UPDATE, and a read of which rows it marked only when it counts
+ * fewer than asked. No step needs a transaction of its own.
  */
 final class MySqlTableSql extends TableSql {
+
+	/** MySQL's and MariaDB's error code for a duplicate key. */
+	private static final int ER_DUP_ENTRY = 1062;
 
 	private volatile boolean affectedRows;
 
@@ -107,12 +112,10 @@ final class MySqlTableSql extends TableSql {
 			return new @Nullable ClaimResult[] { claimOne(connection, keys.get(0), owner, leaseMillis) };
 		}
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
-		if (this.affectedRows && where.ownTransaction()) {
-			if (insertNew(connection, keys, owner, leaseMillis) == keys.size()) {
-				Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
-				return answers;
-			}
-			connection.rollback(); // some key had a row: start over with reads that tell each case apart
+		boolean alone = where.ownTransaction() && connection.getAutoCommit();
+		if (alone && insertAllNew(connection, keys, owner, leaseMillis)) {
+			Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
+			return answers;
 		}
 		Map<String, LiveRow> before = readLive(connection, keys, false);
 		List<String> open = new ArrayList<>();
@@ -150,25 +153,31 @@ final class MySqlTableSql extends TableSql {
 	}
 
 	/**
-	 * Inserts the keys that have no row at all and leaves every existing row as it is (its "update" sets a
-	 * column to its own value). With affected rows each insert counts 1 and each existing row 0, so the
-	 * count equals the number of keys exactly when all were new: one statement for a fresh poll.
+	 * Inserts every key, or none: a plain INSERT, in auto-commit its own transaction, fails as a whole on the
+	 * first key that has a row (live or expired), and InnoDB rolls the statement back. So one statement, with
+	 * no transaction around it, is the whole claim of a poll whose ids are all new, in either counting mode.
+	 * @return whether every key was inserted; false when some key had a row, and nothing was written
 	 */
-	private int insertNew(Connection connection, List<String> keys, String owner, long leaseMillis)
+	private boolean insertAllNew(Connection connection, List<String> keys, String owner, long leaseMillis)
 			throws SQLException {
 		// The keys come as a derived table, one short "UNION ALL SELECT ?" each: the driver parses the
 		// statement text on every prepare, and a full VALUES row per key made that text five times longer.
 		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
 				+ "updated_at) SELECT k, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
-				+ "FROM (SELECT ? AS k" + " UNION ALL SELECT ?".repeat(keys.size() - 1) + ") AS new_keys "
-				+ "ON DUPLICATE KEY UPDATE dedup_key = " + this.table + ".dedup_key";
+				+ "FROM (SELECT ? AS k" + " UNION ALL SELECT ?".repeat(keys.size() - 1) + ") AS new_keys";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			setText(statement, 1, owner);
 			statement.setLong(2, leaseMillis);
 			for (int i = 0; i < keys.size(); i++) {
 				setText(statement, i + 3, keys.get(i));
 			}
-			return statement.executeUpdate();
+			return statement.executeUpdate() == keys.size();
+		}
+		catch (SQLException ex) {
+			if (ex.getErrorCode() == ER_DUP_ENTRY) {
+				return false;
+			}
+			throw ex;
 		}
 	}
 
@@ -194,20 +203,27 @@ final class MySqlTableSql extends TableSql {
 	}
 
 	/**
-	 * A locking read of the rows this owner may complete, then one UPDATE of exactly those: the sum that a
-	 * multi-row UPDATE reports cannot say which rows it changed.
+	 * One UPDATE of the rows this owner holds; when it counts every key (the common case) that is the whole
+	 * step. A multi-row UPDATE counts rows but not which, so when it counts fewer, a read says which: a batch
+	 * mark keeps the owner on the CONSUMED row, so a row CONSUMED under this owner is one it marked, and a row
+	 * another owner took over and completed is not. In the caller's transaction (no expiry check: its rows
+	 * are locked by it) the read comes first, as there a statement must not be undone.
 	 */
 	@Override
 	boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
 			StepContext where) throws SQLException {
 		boolean[] answers = new boolean[keys.size()];
-		// Never in the caller's transaction, which must not be rolled back from here.
-		if (where.ownTransaction() && !connection.getAutoCommit()) {
+		if (where.ownTransaction()) {
 			if (markConsumed(connection, keys, owner, retentionMillis, true) == keys.size()) {
-				Arrays.fill(answers, true); // the common case: every lease still held
+				Arrays.fill(answers, true);
 				return answers;
 			}
-			connection.rollback(); // some lease was lost: redo it with a read that says which
+			Map<String, LiveRow> rows = readLive(connection, keys, false);
+			for (int i = 0; i < keys.size(); i++) {
+				LiveRow row = rows.get(keys.get(i));
+				answers[i] = row != null && row.isConsumedBy(owner);
+			}
+			return answers;
 		}
 		Map<String, LiveRow> rows = readLive(connection, keys, true);
 		List<String> owned = keys.stream().filter(key -> {
@@ -225,10 +241,13 @@ final class MySqlTableSql extends TableSql {
 		return answers;
 	}
 
-	/** Marks the rows of {@code keys} that this owner holds; a multi-row UPDATE counts them but not which. */
+	/**
+	 * Marks the rows of {@code keys} that this owner holds, keeping the owner on them (see {@link #completeAll});
+	 * a multi-row UPDATE counts them but not which.
+	 */
 	private int markConsumed(Connection connection, List<String> keys, String owner, long retentionMillis,
 			boolean checkExpiry) throws SQLException {
-		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = NULL, expires_at = "
+		String sql = "UPDATE " + this.table + " SET state = 'D', result = NULL, expires_at = "
 				+ nowPlusMillis() + ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key IN ("
 				+ placeholders(keys.size()) + ") AND state = 'C' AND owner = ?" + expiryCheck(checkExpiry);
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -239,17 +258,6 @@ final class MySqlTableSql extends TableSql {
 			setText(statement, keys.size() + 2, owner);
 			return statement.executeUpdate();
 		}
-	}
-
-	/** A batch tries {@link #insertNew} first, and rolls it back when some key already had a row. */
-	@Override
-	boolean claimIsMultiStatement(int keys) {
-		return keys > 1 && this.affectedRows;
-	}
-
-	@Override
-	boolean completeAllIsMultiStatement() {
-		return true;
 	}
 
 	/**

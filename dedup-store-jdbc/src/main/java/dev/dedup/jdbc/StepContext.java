@@ -3,7 +3,7 @@ package dev.dedup.jdbc;
 /** Where a store step runs, which decides what it may do there. */
 enum StepContext {
 
-	/** On a connection of its own, committed at once: it checks expiry, and may roll back to try another way. */
+	/** On a connection of its own, committed at once: it checks expiry. */
 	OWN_TRANSACTION,
 
 	/**

@@ -41,7 +41,6 @@ abstract class TableSql {
 	/**
 	 * Claims distinct, sorted keys for {@code owner}: absent or expired rows become CONSUMING. One answer per
 	 * key, in order; null where a concurrent change hid the row between two statements (the caller retries).
-	 * In its own transaction ({@link #claimIsMultiStatement}) it may roll back and start over.
 	 */
 	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
 			long leaseMillis, StepContext where) throws SQLException;
@@ -49,16 +48,6 @@ abstract class TableSql {
 	/** Completes distinct, sorted keys without result; one answer per key, in order. */
 	abstract boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
 			StepContext where) throws SQLException;
-
-	/** Whether {@link #claim} of this many keys wants a transaction of its own. */
-	boolean claimIsMultiStatement(int keys) {
-		return false;
-	}
-
-	/** Whether {@link #completeAll} runs more than one statement and so needs a transaction of its own. */
-	boolean completeAllIsMultiStatement() {
-		return false;
-	}
 
 	/** Deletes at most {@code limit} expired rows; returns how many. */
 	abstract int purge(Connection connection, int limit) throws SQLException;

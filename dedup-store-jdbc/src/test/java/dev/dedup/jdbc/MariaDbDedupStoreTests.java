@@ -1,7 +1,20 @@
 package dev.dedup.jdbc;
 
-import org.junit.jupiter.api.Test;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
 
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
+import dev.dedup.core.store.ClaimResult;
 import dev.dedup.test.services.TestMariaDb;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,6 +54,40 @@ class MariaDbDedupStoreTests extends JdbcDedupStoreTests {
 	void detectsWhetherTheConnectionsReportAffectedOrFoundRows() {
 		this.store.claim(key("probe"), "a", java.time.Duration.ofSeconds(1));
 		assertThat(this.store.usesAffectedRows()).isEqualTo(reportsAffectedRows());
+	}
+
+	@Test
+	void aPollOfNewIdsIsClaimedWithOneInsertAndMarkedWithOneUpdateWithNoTransactionAroundEither()
+			throws SQLException {
+		try (Connection connection = DriverManager.getConnection(jdbcUrl())) {
+			JdbcDedupStore store = new JdbcDedupStore(new SingleConnectionDataSource(connection, true),
+					JdbcDialect.MYSQL, this.table, false);
+			store.claim(key("first-use"), "prepare", Duration.ofSeconds(1)); // the one-time counting-mode probe
+			List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-statement-" + i)).toList();
+			Map<String, Long> before = statementCounts(connection);
+
+			assertThat(store.claimAll(keys, "owner-a", Duration.ofSeconds(30))).containsOnly(ClaimResult.acquired());
+			assertThat(store.completeAll(keys, "owner-a", Duration.ofSeconds(30))).containsOnly(true);
+
+			Map<String, Long> after = statementCounts(connection);
+			after.replaceAll((name, count) -> count - before.getOrDefault(name, 0L));
+			after.values().removeIf(count -> count == 0);
+			assertThat(after).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
+					Map.entry("Com_update", 1L));
+		}
+	}
+
+	/** The session's statement counters, except the one that counts these reads. */
+	private static Map<String, Long> statementCounts(Connection connection) throws SQLException {
+		Map<String, Long> counts = new TreeMap<>();
+		try (Statement statement = connection.createStatement();
+				ResultSet rows = statement.executeQuery("SHOW SESSION STATUS LIKE 'Com\\_%'")) {
+			while (rows.next()) {
+				counts.put(rows.getString(1), rows.getLong(2));
+			}
+		}
+		counts.remove("Com_show_status");
+		return counts;
 	}
 
 }

@@ -361,6 +361,21 @@ public abstract class DedupStoreContractTests {
 	}
 
 	@Test
+	void completeAllRefusesAKeyWhoseLeaseAnotherOwnerTookOverAndCompletedAndMarksTheRest() {
+		String kept = key("complete-all-kept");
+		String lost = key("complete-all-lost");
+		assertThat(store().claim(kept, OWNER, longLease()).outcome()).isEqualTo(ACQUIRED);
+		assertThat(store().claim(lost, OWNER, shortLease()).outcome()).isEqualTo(ACQUIRED);
+		letStoreTimePass(shortLease());
+		assertThat(store().claim(lost, OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+		assertThat(store().complete(lost, OTHER, longLease(), null)).isTrue();
+
+		assertThat(store().completeAll(List.of(kept, lost), OWNER, longLease())).containsExactly(true, false);
+		assertThat(store().claimAll(List.of(kept, lost), THIRD, longLease())).extracting(ClaimResult::outcome)
+			.containsExactly(DUPLICATE, DUPLICATE);
+	}
+
+	@Test
 	void batchFormsAnswerEmptyListsWithEmptyLists() {
 		assertThat(store().claimAll(List.of(), OWNER, longLease())).isEmpty();
 		assertThat(store().completeAll(List.of(), OWNER, longLease())).isEmpty();
