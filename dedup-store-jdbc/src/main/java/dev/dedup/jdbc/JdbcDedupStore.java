@@ -266,6 +266,12 @@ public final class JdbcDedupStore implements DedupStore {
 		return this.sql instanceof MySqlTableSql mysql && this.prepared ? mysql.usesAffectedRows() : null;
 	}
 
+	/** Whether this store's MySQL connections carry keys as text (null for other dialects or before use). */
+	@Nullable
+	Boolean bindsKeysAsText() {
+		return this.sql instanceof MySqlTableSql mysql && this.prepared ? mysql.bindsTextAsText() : null;
+	}
+
 	@Override
 	public String toString() {
 		return "JdbcDedupStore[" + this.dialect + ", " + this.table + (this.joinTransactions ? ", transactional" : "")

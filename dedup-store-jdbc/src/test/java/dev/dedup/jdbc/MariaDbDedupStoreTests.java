@@ -11,9 +11,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 
+import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
+import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.test.services.TestMariaDb;
 
@@ -75,6 +77,30 @@ class MariaDbDedupStoreTests extends JdbcDedupStoreTests {
 			assertThat(after).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
 					Map.entry("Com_update", 1L));
 		}
+	}
+
+	@Test
+	void keysTravelAsTextInAUtf8mb4SessionAndAsBytesInALatin1OneAndBothFindTheSameRow() {
+		String key = key("text-\u00E9-\u4E2D-\uD83D\uDE00-'-\\");
+		assertThat(this.store.claim(key, "owner-a", Duration.ofSeconds(30)).outcome())
+			.isEqualTo(ClaimOutcome.ACQUIRED);
+		assertThat(this.store.bindsKeysAsText()).isTrue();
+		try (HikariDataSource latin1 = TestTables.pool(withParameter("characterEncoding=ISO-8859-1"))) {
+			JdbcDedupStore bytes = new JdbcDedupStore(latin1, JdbcDialect.MYSQL, this.table, false);
+
+			assertThat(bytes.claimAll(List.of(key, key + "-other"), "owner-b", Duration.ofSeconds(30)))
+				.extracting(ClaimResult::outcome)
+				.containsExactly(ClaimOutcome.IN_PROGRESS, ClaimOutcome.ACQUIRED);
+			assertThat(bytes.bindsKeysAsText()).as("a latin1 session cannot carry the key as text").isFalse();
+			assertThat(bytes.complete(key + "-other", "owner-b", Duration.ofSeconds(30), null)).isTrue();
+		}
+		assertThat(this.store.claim(key + "-other", "owner-a", Duration.ofSeconds(30)).outcome())
+			.isEqualTo(ClaimOutcome.DUPLICATE);
+		assertThat(this.store.completeAll(List.of(key), "owner-a", Duration.ofSeconds(30))).containsExactly(true);
+	}
+
+	private String withParameter(String parameter) {
+		return jdbcUrl() + (jdbcUrl().contains("?") ? "&" : "?") + parameter;
 	}
 
 	/** The session's statement counters, except the one that counts these reads. */
