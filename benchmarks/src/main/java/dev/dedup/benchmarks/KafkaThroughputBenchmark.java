@@ -1,10 +1,13 @@
 package dev.dedup.benchmarks;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -174,11 +177,11 @@ public final class KafkaThroughputBenchmark {
 
 	/**
 	 * One measured consumption of the whole topic, with what it cost: store calls (counted by the engine's
-	 * {@link CountingDedupStore}), CPU time of the consumer, Lettuce and dedup threads, and Redis's own CPU time
-	 * ({@code INFO cpu}).
+	 * {@link CountingDedupStore}), CPU time of the consumer, Lettuce and dedup threads, Redis's own CPU time
+	 * ({@code INFO cpu}), and the whole machine's busy CPU time (every process: broker, consumers, databases).
 	 */
 	record Round(long records, long startNanos, long firstNanos, long lastNanos, long storeCalls, long storeKeys,
-			long clientCpuNanos, long redisCpuMicros) {
+			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros) {
 
 		double storeCallsPerThousand() {
 			return this.storeCalls * 1000.0 / this.records;
@@ -194,6 +197,10 @@ public final class KafkaThroughputBenchmark {
 
 		double redisCpuMicrosPerRecord() {
 			return (double) this.redisCpuMicros / this.records;
+		}
+
+		double machineCpuMicrosPerRecord() {
+			return (double) this.machineCpuMicros / this.records;
 		}
 
 		double recordsPerSecond() {
@@ -376,12 +383,14 @@ public final class KafkaThroughputBenchmark {
 			StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
 			Map<Long, Long> cpuBefore = clientCpu();
 			long redisBefore = redisCpuMicros(redis);
+			long machineBefore = machineCpuMicros();
 			long start = System.nanoTime();
 			context.getBean(KafkaListenerEndpointRegistry.class).start();
 			if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
 				throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
 						+ records + " records in time");
 			}
+			long machineCpu = machineCpuMicros() - machineBefore;
 			long redisCpu = redisCpuMicros(redis) - redisBefore;
 			long clientCpu = 0;
 			for (Map.Entry<Long, Long> thread : clientCpu().entrySet()) {
@@ -396,7 +405,7 @@ public final class KafkaThroughputBenchmark {
 				}
 			}
 			Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
-					keys, clientCpu, redisCpu);
+					keys, clientCpu, redisCpu, machineCpu);
 			checkAcquired(variant, context, records);
 			deleteKeys(redis, "bench-" + this.runId + ":*", "bench-hand-written:" + group + ":*");
 			emptyTables(context.getBean(JdbcTemplate.class));
@@ -453,6 +462,25 @@ public final class KafkaThroughputBenchmark {
 			}
 		}
 		return cpu;
+	}
+
+	/**
+	 * The busy CPU time so far of all of the machine's CPUs, every process (user, nice, system, irq, softirq
+	 * in {@code /proc/stat}, in the kernel's ticks of 10 ms); -1 where there is no {@code /proc/stat}. What a
+	 * variant costs the machine per record, whatever the scheduler made of its rate.
+	 */
+	private static long machineCpuMicros() {
+		try {
+			String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+			long ticks = 0;
+			for (int field : new int[] { 1, 2, 3, 6, 7 }) {
+				ticks += Long.parseLong(fields[field]);
+			}
+			return ticks * 10_000;
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
 	}
 
 	/** Redis's own CPU time so far (user + system), from {@code INFO cpu}. */
@@ -543,13 +571,15 @@ public final class KafkaThroughputBenchmark {
 		}
 		out.println();
 		out.println("| variant | store calls per 1,000 records | keys per store call | client CPU µs per record "
-				+ "(consumer, Lettuce, dedup threads) | Redis CPU µs per record |");
-		out.println("|---|---:|---:|---:|---:|");
+				+ "(consumer, Lettuce, dedup threads) | Redis CPU µs per record | machine CPU µs per record "
+				+ "(every process) |");
+		out.println("|---|---:|---:|---:|---:|---:|");
 		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
 			List<Round> measured = entry.getValue();
-			out.printf("| %s | %.1f | %.0f | %.1f | %.1f |%n", entry.getKey().label,
+			out.printf("| %s | %.1f | %.0f | %.1f | %.1f | %.1f |%n", entry.getKey().label,
 					median(measured, Round::storeCallsPerThousand), median(measured, Round::keysPerCall),
-					median(measured, Round::clientCpuMicrosPerRecord), median(measured, Round::redisCpuMicrosPerRecord));
+					median(measured, Round::clientCpuMicrosPerRecord), median(measured, Round::redisCpuMicrosPerRecord),
+					median(measured, Round::machineCpuMicrosPerRecord));
 		}
 		out.println();
 	}
