@@ -58,6 +58,17 @@ final class MySqlTableSql extends TableSql {
 		return "UTC_TIMESTAMP(3)";
 	}
 
+	/**
+	 * The primary key, always: on a table whose statistics still say it is empty (new, or just emptied) the
+	 * optimizer takes {@code expires_at > now} on the expiry index for the cheaper range, and reads every live
+	 * row for each batch (the benchmark's server CPU per record for a poll's claim and mark: 36 µs with that
+	 * plan, 23 with the hint).
+	 */
+	@Override
+	String byPrimaryKey() {
+		return this.table + " FORCE INDEX (PRIMARY)";
+	}
+
 	@Override
 	String nowPlusMillis() {
 		return "TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3))";
@@ -277,7 +288,7 @@ final class MySqlTableSql extends TableSql {
 	 */
 	private int markConsumed(Connection connection, List<String> keys, String owner, long retentionMillis,
 			boolean checkExpiry) throws SQLException {
-		String sql = "UPDATE " + this.table + " SET state = 'D', result = NULL, expires_at = "
+		String sql = "UPDATE " + byPrimaryKey() + " SET state = 'D', result = NULL, expires_at = "
 				+ nowPlusMillis() + ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key IN ("
 				+ placeholders(keys.size()) + ") AND state = 'C' AND owner = ?" + expiryCheck(checkExpiry);
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {

@@ -29,6 +29,14 @@ abstract class TableSql {
 		this.table = table.value();
 	}
 
+	/**
+	 * The table, for a statement that finds its rows by a list of keys and also filters on {@code expires_at}:
+	 * MySQL needs to be told to use the primary key (see {@link MySqlTableSql#byPrimaryKey}).
+	 */
+	String byPrimaryKey() {
+		return this.table;
+	}
+
 	/** The database's current time. */
 	abstract String now();
 
@@ -119,7 +127,7 @@ abstract class TableSql {
 	 * the latest committed row even in a REPEATABLE READ transaction, where a plain read sees a snapshot.
 	 */
 	Map<String, LiveRow> readLive(Connection connection, List<String> keys, boolean lock) throws SQLException {
-		String sql = "SELECT dedup_key, state, owner, result, " + remainingMillis() + " FROM " + this.table
+		String sql = "SELECT dedup_key, state, owner, result, " + remainingMillis() + " FROM " + byPrimaryKey()
 				+ " WHERE dedup_key IN (" + placeholders(keys.size()) + ") AND expires_at > " + now()
 				+ (lock ? " FOR UPDATE" : "");
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
