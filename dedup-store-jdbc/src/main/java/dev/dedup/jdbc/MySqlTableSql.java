@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
 import dev.dedup.core.store.ClaimResult;
 
 /**
- * MySQL 8 and MariaDB 10.11. Keys and owners are {@code VARBINARY} (their UTF-8 bytes: byte-exact, no
- * collation, no trailing-space padding; bound as text in a {@code utf8mb4} session, else as bytes), times are {@code DATETIME(3)} in UTC from
- * {@code UTC_TIMESTAMP(3)}, so the session time zone never matters.
+ * MySQL 8 and MariaDB 10.11. Keys and owners are {@code VARBINARY}, their UTF-8 bytes (byte-exact, no
+ * collation, no trailing-space padding; bound as text in a {@code utf8mb4} session, else as bytes); times
+ * are {@code DATETIME(3)} in UTC from {@code UTC_TIMESTAMP(3)}, so the session time zone never matters.
  *
  * <p>The claim of a single key is one {@code INSERT … ON DUPLICATE KEY UPDATE} whose update half only takes
  * over a row that has expired (each assignment is conditional, {@code expires_at} last because MySQL assigns

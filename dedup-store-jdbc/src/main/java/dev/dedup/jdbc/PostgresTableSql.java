@@ -22,10 +22,10 @@ import dev.dedup.core.store.ClaimResult;
  * <p>The claim is one statement when every key is new: {@code INSERT … ON CONFLICT DO UPDATE … WHERE expired
  * RETURNING} says which keys this call inserted or took over. Only when it returns fewer keys than asked does
  * a second statement read the other keys' rows (measured with {@code psql}: reading them in the same
- * statement, as a CTE did before, cost the machine 6–26 µs more per key, claim and mark, with every key new). ON CONFLICT
- * never raises a duplicate-key error, so it never aborts the caller's transaction. A row that a concurrent
- * release or expiry removes between the two statements is not found by the read; that key answers null and
- * the store runs the claim again.
+ * statement, as a CTE did before, cost the machine 6–26 µs more per key, claim and mark, with every key
+ * new). ON CONFLICT never raises a duplicate-key error, so it never aborts the caller's transaction. A row
+ * that a concurrent release or expiry removes between the two statements is not found by the read; that key
+ * answers null and the store runs the claim again.
  */
 final class PostgresTableSql extends TableSql {
 
