@@ -31,7 +31,7 @@ abstract class TableSql {
 
 	/**
 	 * The table, for a statement that finds its rows by a list of keys and also filters on {@code expires_at}:
-	 * MySQL needs to be told to use the primary key (see {@link MySqlTableSql#byPrimaryKey}).
+	 * a dialect whose optimizer may pick the expiry index for it names the primary key here.
 	 */
 	String byPrimaryKey() {
 		return this.table;

@@ -1,7 +1,7 @@
 /**
  * A {@link dev.dedup.core.store.DedupStore} on a SQL table through JDBC: MySQL/MariaDB, PostgreSQL and H2,
- * each step one vendor upsert or one short transaction, expiry on the database's clock, Flyway migrations
- * and a purge job; it can join the caller's transaction on the same DataSource.
+ * each step one statement in the common case and never a transaction of its own, expiry on the database's
+ * clock, Flyway migrations and a purge job; it can join the caller's transaction on the same DataSource.
  */
 @NullMarked
 package dev.dedup.jdbc;
