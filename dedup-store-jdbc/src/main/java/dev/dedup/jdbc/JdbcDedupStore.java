@@ -48,7 +48,7 @@ public final class JdbcDedupStore implements DedupStore {
 	 * Bytes in the key column ({@code VARBINARY(512)} on MySQL; {@code VARCHAR(512)} characters elsewhere,
 	 * which hold at least 512 UTF-8 bytes). Longer keys are hashed by {@code DedupKeys}.
 	 */
-	public static final int MAX_KEY_LENGTH = 512;
+	public static final int MAX_KEY_LENGTH = StepArguments.MAX_KEY_LENGTH;
 
 	static final int CLAIM_ATTEMPTS = 10;
 

@@ -6,11 +6,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The checks and conversions {@link JdbcDedupStore} applies to a step's arguments before any SQL runs: keys
+ * The checks and conversions the JDBC store applies to a step's arguments before any SQL runs: keys
  * and owners that fit their columns, durations in the whole milliseconds the SQL takes, batches in chunks
  * every driver accepts.
  */
 final class StepArguments {
+
+	/**
+	 * Bytes in the key column ({@code VARBINARY(512)} on MySQL; {@code VARCHAR(512)} characters elsewhere,
+	 * which hold at least 512 UTF-8 bytes). Longer keys are hashed by {@code DedupKeys}.
+	 */
+	static final int MAX_KEY_LENGTH = 512;
 
 	/** Bytes in the owner column; the engine's owners are 32 hex digits. */
 	static final int MAX_OWNER_LENGTH = 128;
@@ -43,7 +49,7 @@ final class StepArguments {
 	static void checkKey(String key) {
 		if (!fits(key)) {
 			throw new IllegalArgumentException("Dedup key of " + utf8Length(key) + " bytes is longer than the "
-					+ JdbcDedupStore.MAX_KEY_LENGTH + " bytes of the key column; build keys with DedupKeys, which "
+					+ MAX_KEY_LENGTH + " bytes of the key column; build keys with DedupKeys, which "
 					+ "hashes long ids");
 		}
 	}
@@ -55,7 +61,7 @@ final class StepArguments {
 	}
 
 	static boolean fits(String key) {
-		return !key.isEmpty() && utf8Length(key) <= JdbcDedupStore.MAX_KEY_LENGTH;
+		return !key.isEmpty() && utf8Length(key) <= MAX_KEY_LENGTH;
 	}
 
 	/** Whether a row can hold this key and owner: a step on one that cannot finds nothing to change. */
