@@ -199,8 +199,9 @@ public final class KafkaThroughputBenchmark {
 			return (double) this.redisCpuMicros / this.records;
 		}
 
+		/** NaN where the machine's CPU time could not be read. */
 		double machineCpuMicrosPerRecord() {
-			return (double) this.machineCpuMicros / this.records;
+			return this.machineCpuMicros < 0 ? Double.NaN : (double) this.machineCpuMicros / this.records;
 		}
 
 		double recordsPerSecond() {
@@ -390,7 +391,8 @@ public final class KafkaThroughputBenchmark {
 				throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
 						+ records + " records in time");
 			}
-			long machineCpu = machineCpuMicros() - machineBefore;
+			long machineAfter = machineCpuMicros();
+			long machineCpu = machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore;
 			long redisCpu = redisCpuMicros(redis) - redisBefore;
 			long clientCpu = 0;
 			for (Map.Entry<Long, Long> thread : clientCpu().entrySet()) {
