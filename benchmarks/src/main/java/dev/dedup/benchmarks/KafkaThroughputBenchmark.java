@@ -95,6 +95,18 @@ public final class KafkaThroughputBenchmark {
 		/** The JDBC store on PostgreSQL ({@code postgres-url}); the listener's business rows cannot go there. */
 		POSTGRESQL("dedup-postgresql", Map.of("dedup.store", "jdbc")),
 
+		/**
+		 * Not correct dedup, a ceiling: dedup on MariaDB with its claims as they are and each batch of marks
+		 * replaced by one marker row ({@link OneMarkerPerCallStore}), what a one-write design could reach
+		 * with dedup's row, engine and adapters.
+		 */
+		MARIADB_CLAIM_CEILING("dedup-mariadb-claim-ceiling", Map.of("dedup.store", "jdbc", "bench.store-marks",
+				"one-marker-per-call")),
+
+		/** As {@link #MARIADB_CLAIM_CEILING}, on PostgreSQL. */
+		POSTGRESQL_CLAIM_CEILING("dedup-postgresql-claim-ceiling", Map.of("dedup.store", "jdbc",
+				"bench.store-marks", "one-marker-per-call")),
+
 		/** Claims and marks one record at a time: what poll batching saves. */
 		REDIS_PER_RECORD("dedup-redis-per-record", Map.of("dedup.store", "redis", "dedup.kafka.batch-polls", "false")),
 
@@ -138,7 +150,7 @@ public final class KafkaThroughputBenchmark {
 		FLOOR_MARIADB("floor-mariadb", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
 				"bench.hand-written", "floor-jdbc")),
 
-		/** As {@link #FLOOR_MARIADB}, on PostgreSQL ({@code postgres-url}). */
+		/** As {@link #FLOOR_MARIADB}, on PostgreSQL ({@code postgres-url}), each statement's keys bound as one array. */
 		FLOOR_POSTGRESQL("floor-postgresql", Map.of("dedup.kafka.enabled", "false", "dedup.store", "memory",
 				"bench.hand-written", "floor-jdbc")),
 
@@ -345,7 +357,7 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.repositories.enabled", "false");
 		// Every variant gets a DataSource (the JDBC store is on the classpath); the JDBC variants use it.
 		if (variant == Variant.POSTGRESQL || variant == Variant.FLOOR_POSTGRESQL
-				|| variant == Variant.FLOOR_POSTGRESQL_POLL_MARK) {
+				|| variant == Variant.FLOOR_POSTGRESQL_POLL_MARK || variant == Variant.POSTGRESQL_CLAIM_CEILING) {
 			if (work().equals("db-row")) {
 				throw new IllegalArgumentException("work=db-row writes its rows to MariaDB; run dedup-postgresql with work=none");
 			}
@@ -418,14 +430,17 @@ public final class KafkaThroughputBenchmark {
 	/** Fails the run if a variant is not what its label says: dedup off for raw, the named store otherwise. */
 	private static void checkVariant(Variant variant, ConfigurableApplicationContext context) {
 		boolean dedup = !context.getBeansOfType(DedupKafkaStats.class).isEmpty();
-		String store = context.getBean(DedupStore.class).getClass().getSimpleName();
+		DedupStore bean = context.getBean(DedupStore.class);
+		boolean ceiling = bean instanceof OneMarkerPerCallStore;
+		String store = (bean instanceof OneMarkerPerCallStore wrapper ? wrapper.store() : bean).getClass().getSimpleName();
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
 			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_REDIS_POLL_MARK, FLOOR_MARIADB, FLOOR_POSTGRESQL,
 					FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS, REDIS_MARK_LINGER_5MS -> batches && store.equals("RedisDedupStore");
-			case MARIADB, POSTGRESQL -> batches && store.equals("JdbcDedupStore");
+			case MARIADB, POSTGRESQL -> batches && !ceiling && store.equals("JdbcDedupStore");
+			case MARIADB_CLAIM_CEILING, POSTGRESQL_CLAIM_CEILING -> batches && ceiling && store.equals("JdbcDedupStore");
 			case REDIS_PER_RECORD -> dedup && !batches && store.equals("RedisDedupStore");
 			case MARIADB_PER_RECORD -> dedup && !batches && store.equals("JdbcDedupStore");
 		};

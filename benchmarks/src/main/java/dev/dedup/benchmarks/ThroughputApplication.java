@@ -1,8 +1,10 @@
 package dev.dedup.benchmarks;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -20,8 +24,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
+
+import dev.dedup.core.store.DedupStore;
 
 /**
  * The application under test: Boot's auto-configuration, Boot's default container factory and one listener
@@ -33,6 +40,19 @@ import org.springframework.kafka.annotation.KafkaListener;
 @EnableAutoConfiguration
 @Import(ThroughputApplication.CountingListener.class)
 class ThroughputApplication {
+
+	/** The {@code *-claim-ceiling} variants: dedup's claims, one marker row per batch of marks. */
+	@Bean
+	@ConditionalOnProperty(name = "bench.store-marks", havingValue = "one-marker-per-call")
+	static BeanPostProcessor oneMarkerPerCall(ObjectProvider<JdbcTemplate> jdbc, @Value("${bench.group}") String group) {
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String beanName) {
+				return bean instanceof DedupStore store && !(bean instanceof OneMarkerPerCallStore)
+						? new OneMarkerPerCallStore(store, jdbc.getObject(), "bench-ceiling:" + group + ":") : bean;
+			}
+		};
+	}
 
 	@Bean
 	@ConditionalOnProperty(name = "bench.listener", havingValue = "record", matchIfMissing = true)
@@ -107,6 +127,8 @@ class ThroughputApplication {
 
 		private final AtomicLong floorBatches = new AtomicLong();
 
+		private final boolean floorPostgres;
+
 		private final boolean batch;
 
 		private static volatile @Nullable FloorWriter currentFloorWriter;
@@ -126,6 +148,11 @@ class ThroughputApplication {
 			currentFloorWriter = this.floorWriter;
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
+			// On PostgreSQL the floor binds a batch as one array, as the store does: for the store's row that costs
+			// the server half what a VALUES list does (benchmarks/scripts/jdbc-row-costs.py), and a floor must
+			// use the cheapest form.
+			this.floorPostgres = handWritten.equals("floor-jdbc") && Boolean.TRUE.equals(jdbc.execute(
+					(ConnectionCallback<Boolean>) connection -> connection.getMetaData().getURL().startsWith("jdbc:postgresql:")));
 			if (handWritten.equals("floor-jdbc")) {
 				jdbc.execute("CREATE TABLE IF NOT EXISTS bench_floor (k VARCHAR(255) NOT NULL PRIMARY KEY, state CHAR(1) NOT NULL)");
 			}
@@ -195,10 +222,11 @@ class ThroughputApplication {
 		 * handler runs when every row went in (a repeat would make the floor fail loudly, not skip).
 		 */
 		private void floorJdbc(List<String> payloads) {
-			String placeholders = String.join(", ", java.util.Collections.nCopies(payloads.size(), "?"));
 			List<String> keys = payloads.stream().map(payload -> this.keyPrefix + payload).toList();
-			int inserted = this.floorJdbc.update("INSERT INTO bench_floor (k, state) VALUES "
-					+ String.join(", ", java.util.Collections.nCopies(payloads.size(), "(?, 'C')")), keys.toArray());
+			int inserted = this.floorPostgres ? floorJdbcArray("INSERT INTO bench_floor (k, state) SELECT k, 'C' "
+					+ "FROM unnest(CAST(? AS TEXT[])) AS k", keys)
+					: this.floorJdbc.update("INSERT INTO bench_floor (k, state) VALUES "
+							+ String.join(", ", java.util.Collections.nCopies(payloads.size(), "(?, 'C')")), keys.toArray());
 			if (inserted != payloads.size()) {
 				throw new IllegalStateException("floor-jdbc: " + (payloads.size() - inserted) + " keys were not new");
 			}
@@ -208,7 +236,22 @@ class ThroughputApplication {
 						this.keyPrefix + "batch-" + this.floorBatches.incrementAndGet());
 				return;
 			}
+			if (this.floorPostgres) {
+				floorJdbcArray("UPDATE bench_floor SET state = 'D' WHERE k = ANY(CAST(? AS TEXT[]))", keys);
+				return;
+			}
+			String placeholders = String.join(", ", java.util.Collections.nCopies(payloads.size(), "?"));
 			this.floorJdbc.update("UPDATE bench_floor SET state = 'D' WHERE k IN (" + placeholders + ")", keys.toArray());
+		}
+
+		/** One statement with the keys bound as one array, as the PostgreSQL store binds them. */
+		private int floorJdbcArray(String sql, List<String> keys) {
+			return Objects.requireNonNull(this.floorJdbc.execute((ConnectionCallback<Integer>) connection -> {
+				try (PreparedStatement statement = connection.prepareStatement(sql)) {
+					statement.setArray(1, connection.createArrayOf("text", keys.toArray()));
+					return statement.executeUpdate();
+				}
+			}));
 		}
 
 		private void handle(String payload) {
