@@ -376,6 +376,88 @@ public abstract class DedupStoreContractTests {
 	}
 
 	@Test
+	void claimPollAnswersAsClaimAllAndCompletePollMarksTheKeysItStillHoldsAfterOneWasReleased() {
+		List<String> keys = mixedEntries("poll");
+		String poll = newOwner();
+		assertThat(store().claimPoll(keys, poll, longLease(), longLease())).extracting(ClaimResult::outcome)
+			.containsExactly(ACQUIRED, DUPLICATE, IN_PROGRESS, ACQUIRED, DUPLICATE);
+		assertThat(store().claim(keys.get(0), OTHER, longLease()).outcome()).isEqualTo(IN_PROGRESS);
+		assertThat(store().inspect(keys.get(3))).get().extracting(StoredEntry::state, StoredEntry::owner)
+			.containsExactly(StoredEntry.State.CONSUMING, poll);
+
+		assertThat(store().release(keys.get(3), poll)).isTrue();
+		assertThat(store().claim(keys.get(3), OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+		assertThat(store().completePoll(List.of(keys.get(0)), poll, longLease())).containsExactly(true);
+
+		assertThat(store().claimAll(keys, THIRD, longLease())).extracting(ClaimResult::outcome)
+			.containsExactly(DUPLICATE, DUPLICATE, IN_PROGRESS, IN_PROGRESS, DUPLICATE);
+		assertThat(store().inspect(keys.get(0))).get().extracting(StoredEntry::state)
+			.isEqualTo(StoredEntry.State.CONSUMED);
+		assertThat(store().complete(keys.get(0), poll, longLease(), null)).isFalse();
+		assertThat(store().release(keys.get(0), poll)).isFalse();
+		assertThat(store().renew(keys.get(0), poll, longLease())).isFalse();
+		assertThat(store().complete(keys.get(3), OTHER, longLease(), null)).isTrue();
+	}
+
+	@Test
+	void keysOfAPollCompletedOneCallAtATimeAreEachConsumed() {
+		List<String> keys = List.of(key("poll-each-1"), key("poll-each-2"), key("poll-each-3"));
+		String poll = newOwner();
+		assertThat(store().claimPoll(keys, poll, longLease(), longLease())).containsOnly(ClaimResult.acquired());
+
+		assertThat(store().completeAll(List.of(keys.get(0)), poll, longLease())).containsExactly(true);
+		assertThat(store().complete(keys.get(1), poll, longLease(), resultOf("poll-each"))).isTrue();
+		assertThat(store().renew(keys.get(2), poll, longLease())).isTrue();
+		assertThat(store().completePoll(List.of(keys.get(2)), poll, longLease())).containsExactly(true);
+
+		assertThat(store().claimAll(keys, OTHER, longLease())).extracting(ClaimResult::outcome)
+			.containsOnly(DUPLICATE);
+		assertThat(store().claim(keys.get(1), OTHER, longLease()).result()).isEqualTo(resultOf("poll-each"));
+	}
+
+	@Test
+	void aPollKeyWhoseLeaseRanOutIsTakenOverAndCompletePollThenRefusesEveryKey() {
+		List<String> keys = List.of(key("poll-lapsed-1"), key("poll-lapsed-2"));
+		String poll = newOwner();
+		assertThat(store().claimPoll(keys, poll, shortLease(), longLease())).containsOnly(ClaimResult.acquired());
+		letStoreTimePass(shortLease());
+
+		assertThat(store().inspect(keys.get(1))).isEmpty();
+		assertThat(store().claim(keys.get(0), OTHER, longLease()).outcome()).isEqualTo(ACQUIRED);
+		assertThat(store().completePoll(keys, poll, longLease())).containsExactly(false, false);
+		assertThat(store().renew(keys.get(1), poll, longLease())).isFalse();
+
+		assertThat(store().claimAll(keys, THIRD, longLease())).extracting(ClaimResult::outcome)
+			.containsExactly(IN_PROGRESS, ACQUIRED);
+		assertThat(store().inspect(keys.get(0))).get().extracting(StoredEntry::owner).isEqualTo(OTHER);
+	}
+
+	@Test
+	void aRenewedPollKeyOutlivesItsFirstLease() {
+		List<String> keys = List.of(key("poll-renewed"));
+		String poll = newOwner();
+		assertThat(store().claimPoll(keys, poll, shortLease(), shortLease())).containsOnly(ClaimResult.acquired());
+		assertThat(store().renew(keys.get(0), poll, longLease())).isTrue();
+		letStoreTimePass(shortLease());
+
+		assertThat(store().claim(keys.get(0), OTHER, longLease()).outcome()).isEqualTo(IN_PROGRESS);
+		assertThat(store().completePoll(List.of(keys.get(0)), poll, longLease())).containsExactly(true);
+		assertThat(store().claim(keys.get(0), OTHER, longLease()).outcome()).isEqualTo(DUPLICATE);
+	}
+
+	@Test
+	void completePollRefusesAKeyEvictedWhileThePollRanAndMarksTheRest() {
+		List<String> keys = List.of(key("poll-evicted-1"), key("poll-evicted-2"));
+		String poll = newOwner();
+		assertThat(store().claimPoll(keys, poll, longLease(), longLease())).containsOnly(ClaimResult.acquired());
+		assertThat(store().evict(keys.get(0))).isTrue();
+
+		assertThat(store().completePoll(keys, poll, longLease())).containsExactly(false, true);
+		assertThat(store().claimAll(keys, OTHER, longLease())).extracting(ClaimResult::outcome)
+			.containsExactly(ACQUIRED, DUPLICATE);
+	}
+
+	@Test
 	void batchFormsAnswerEmptyListsWithEmptyLists() {
 		assertThat(store().claimAll(List.of(), OWNER, longLease())).isEmpty();
 		assertThat(store().completeAll(List.of(), OWNER, longLease())).isEmpty();
@@ -494,6 +576,11 @@ public abstract class DedupStoreContractTests {
 	@Test
 	void pingAnswersWhileTheStoreIsUp() {
 		store().ping();
+	}
+
+	/** An owner no other claim used, as {@link DedupStore#claimPoll} asks. */
+	private static String newOwner() {
+		return UUID.randomUUID().toString().replace("-", "");
 	}
 
 	/** New, CONSUMED with a result, CONSUMING under another owner, new, CONSUMED without result. */

@@ -43,6 +43,9 @@ public final class Claim implements AutoCloseable {
 
 	private volatile LeaseRenewals.@Nullable Renewal renewal;
 
+	/** For an acquired claim from {@link DedupEngine#claimPoll}: the poll's claims, else null. */
+	private volatile @Nullable PollGroup poll;
+
 	/** For a claim from {@link DedupEngine#claimAll} whose work has not begun: its lease, else null. */
 	private @Nullable Duration beginLease;
 
@@ -172,9 +175,28 @@ public final class Claim implements AutoCloseable {
 		Durations.requireAtLeastOneMilli(retention, "retention"); // before closing, so a bad argument loses nothing
 		closeOrFail("complete");
 		stopRenewal();
-		boolean completed = this.steps.complete(this.key, this.owner, retention, result, this.joinsTransaction);
+		boolean completed;
+		try {
+			completed = this.steps.complete(this.key, this.owner, retention, result, this.joinsTransaction);
+		}
+		catch (RuntimeException ex) {
+			spoilPoll();
+			throw ex;
+		}
 		completed(completed);
 		return completed;
+	}
+
+	/**
+	 * For a claim from {@link DedupEngine#claimPoll} whose work is done and whose mark waits for the end of
+	 * its poll: stops renewing, since on a store that keeps one lease per poll
+	 * ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}) the poll's claims still running
+	 * renew it for all. A no-op for any other claim, which renews until it is completed.
+	 */
+	public void awaitPollMark() {
+		if (this.poll != null) {
+			stopRenewal();
+		}
 	}
 
 	/**
@@ -187,7 +209,13 @@ public final class Claim implements AutoCloseable {
 			return false;
 		}
 		stopRenewal();
-		return this.steps.release(this.key, this.owner);
+		Boolean deleted = this.steps.release(this.key, this.owner);
+		if (deleted == null) {
+			spoilPoll();
+			return false;
+		}
+		settlePoll();
+		return deleted;
 	}
 
 	/**
@@ -221,6 +249,16 @@ public final class Claim implements AutoCloseable {
 		this.renewal = this.steps.scheduleRenewal(() -> renewOnce(lease), lease);
 	}
 
+	/** For a claim from {@link DedupEngine#claimPoll}: the poll it belongs to. */
+	void joinPoll(PollGroup group) {
+		this.poll = group;
+	}
+
+	@Nullable
+	PollGroup poll() {
+		return this.poll;
+	}
+
 	/** Closes the claim for {@link DedupEngine#completeAll}, with the checks {@link #complete} makes. */
 	void closeForCompletion() {
 		closeOrFail("complete");
@@ -229,6 +267,7 @@ public final class Claim implements AutoCloseable {
 
 	/** The store's answer to this claim's completion: false means another owner holds or held the key. */
 	void completed(boolean completed) {
+		settlePoll();
 		if (!completed) {
 			this.leaseLost.set(true);
 			log.warn("Lease on '{}' was lost before the work finished; another owner holds or held it, so the "
@@ -261,6 +300,22 @@ public final class Claim implements AutoCloseable {
 	private void closeUnheld() {
 		this.open.set(false);
 		this.leaseLost.set(true);
+		spoilPoll();
+	}
+
+	private void settlePoll() {
+		PollGroup group = this.poll;
+		if (group != null) {
+			group.settled(1);
+		}
+	}
+
+	/** A step of this claim could not say what the store holds: its poll can no longer be marked in one write. */
+	void spoilPoll() {
+		PollGroup group = this.poll;
+		if (group != null) {
+			group.spoil();
+		}
 	}
 
 	private void stopRenewal() {

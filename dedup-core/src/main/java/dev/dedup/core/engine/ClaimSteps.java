@@ -75,15 +75,24 @@ final class ClaimSteps {
 				() -> this.store.completeAll(keys, owner, retention));
 	}
 
-	/** @return true if the entry was deleted; false if it was not held, or the store could not say */
-	boolean release(String key, String owner) {
+	/** @throws DedupStoreException if the store stayed unreachable through the retries */
+	List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
+		return withCompleteRetries("a poll of " + keys.size() + " keys", false,
+				() -> this.store.completePoll(keys, owner, retention));
+	}
+
+	/**
+	 * @return true if the entry was deleted; false if it was not held; null if the store could not say
+	 */
+	@Nullable
+	Boolean release(String key, String owner) {
 		try {
 			return this.store.release(key, owner);
 		}
 		catch (DedupStoreException ex) {
 			// The entry expires with its lease, after which a redelivery claims it: delayed, never lost.
 			log.warn("Could not release '{}'; a redelivery waits until its lease expires: {}", key, ex.getMessage());
-			return false;
+			return null;
 		}
 	}
 

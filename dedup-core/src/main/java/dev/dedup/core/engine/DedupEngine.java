@@ -126,6 +126,31 @@ public final class DedupEngine implements AutoCloseable {
 	}
 
 	/**
+	 * As {@link #claimAll}, for a poll whose claims are marked with one {@link #completeAll} call per
+	 * retention at its end ({@link DedupStore#claimPoll}): when that call completes every claim of the poll
+	 * still open, after the others were completed or released, a store that can marks them all in one write.
+	 * Any other completion of these claims works as for {@link #claimAll}. A store that keeps one lease per
+	 * poll renews all of its keys while any of them is renewed.
+	 * @param retention the retention the poll's claims will be completed with
+	 */
+	public List<Claim> claimPoll(List<String> keys, Duration lease, Duration retention) {
+		Durations.requireAtLeastOneMilli(retention, "retention");
+		if (!this.store.completesPollsInOneWrite()) {
+			return claimAll(keys, lease); // the same steps, without the bookkeeping
+		}
+		List<Claim> claims = claimKeys(keys, lease,
+				owner -> keys.isEmpty() ? List.of() : this.store.claimPoll(keys, owner, lease, retention));
+		long claimedAt = System.nanoTime();
+		List<Claim> acquired = claims.stream()
+			.filter(claim -> claim.status() == ClaimStatus.ACQUIRED && !claim.joinsTransaction())
+			.toList();
+		PollGroup group = new PollGroup(acquired.size());
+		acquired.forEach(claim -> claim.joinPoll(group));
+		claims.forEach(claim -> claim.awaitBegin(lease, claimedAt));
+		return claims;
+	}
+
+	/**
 	 * Claim {@code key} for an owner the caller chose, for an entry the caller keeps track of itself across
 	 * requests (TOKEN's submit tokens). The claim is never renewed, and is closed from the start: the caller
 	 * completes or releases the entry later with {@link #completeAs} or {@link #releaseAs}, by key and owner.
@@ -271,8 +296,19 @@ public final class DedupEngine implements AutoCloseable {
 		}
 		for (Map.Entry<String, List<Integer>> group : byOwner.entrySet()) {
 			List<String> keys = group.getValue().stream().map(i -> claims.get(i).key()).toList();
-			boolean inTransaction = claims.get(group.getValue().get(0)).joinsTransaction();
-			List<Boolean> answers = this.steps.completeAll(keys, group.getKey(), retention, inTransaction);
+			Claim first = claims.get(group.getValue().get(0));
+			PollGroup poll = first.poll();
+			List<Boolean> answers;
+			try {
+				// One owner is one poll: its claims are the rest of that poll, or some of them.
+				answers = poll != null && poll.areTheRest(keys.size())
+						? this.steps.completePoll(keys, group.getKey(), retention)
+						: this.steps.completeAll(keys, group.getKey(), retention, first.joinsTransaction());
+			}
+			catch (RuntimeException ex) {
+				first.spoilPoll();
+				throw ex;
+			}
 			for (int j = 0; j < keys.size(); j++) {
 				int i = group.getValue().get(j);
 				results[i] = answers.get(j);

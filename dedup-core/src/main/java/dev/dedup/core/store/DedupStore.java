@@ -89,6 +89,37 @@ public interface DedupStore {
 	}
 
 	/**
+	 * Claim a poll's keys for one new owner, so that {@link #completePoll} can later mark them CONSUMED
+	 * together, in one write where the store can: answers as {@link #claimAll}. A store that can keeps one
+	 * lease for the whole poll: renewing any of its keys renews all of them, and the poll's lease, not each
+	 * key's, says whether they are held. {@code retention} is what {@code completePoll} will be given; such a
+	 * store may use it to plan the keys' cleanup. {@code owner} must be new, used by no claim before (the
+	 * engine's owners are random). The default is {@link #claimAll}.
+	 */
+	default List<ClaimResult> claimPoll(List<String> keys, String owner, Duration lease, Duration retention) {
+		return claimAll(keys, owner, lease);
+	}
+
+	/**
+	 * Complete the keys of a {@link #claimPoll} still claimed under {@code owner}: the caller lists all of
+	 * them in {@code keys}, having completed or released every other key of that poll, and waited for those
+	 * steps, first. One answer per key, in order, as {@link #completeAll}; a store that keeps one lease per
+	 * poll answers false for every key when that lease was lost. The default is {@link #completeAll}.
+	 */
+	default List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
+		return completeAll(keys, owner, retention);
+	}
+
+	/**
+	 * Whether {@link #completePoll} is one write for the whole poll here, where {@link #completeAll} writes
+	 * each key: then a caller gains by completing a poll's claims together at its end rather than as they
+	 * finish. False by default.
+	 */
+	default boolean completesPollsInOneWrite() {
+		return false;
+	}
+
+	/**
 	 * Deletes the entry under {@code key} whatever its state and owner: an operator's step (the Actuator
 	 * endpoint's delete) to unstick one message, never a step of the state machine. A claim held under it
 	 * loses its lease (its complete and release are refused); a CONSUMED entry is forgotten, so the next copy

@@ -94,6 +94,16 @@ public abstract class ForwardingDedupStore implements DedupStore {
 	}
 
 	@Override
+	public List<ClaimResult> claimPoll(List<String> keys, String owner, Duration lease, Duration retention) {
+		return around(StoreOperation.CLAIM_POLL, keys.size(), () -> this.store.claimPoll(keys, owner, lease, retention));
+	}
+
+	@Override
+	public List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
+		return around(StoreOperation.COMPLETE_POLL, keys.size(), () -> this.store.completePoll(keys, owner, retention));
+	}
+
+	@Override
 	public boolean evict(String key) {
 		return around(StoreOperation.EVICT, 1, () -> this.store.evict(key));
 	}
@@ -109,6 +119,11 @@ public abstract class ForwardingDedupStore implements DedupStore {
 	@Override
 	public boolean joinsCurrentTransaction() {
 		return this.store.joinsCurrentTransaction();
+	}
+
+	@Override
+	public boolean completesPollsInOneWrite() {
+		return this.store.completesPollsInOneWrite();
 	}
 
 	@Override

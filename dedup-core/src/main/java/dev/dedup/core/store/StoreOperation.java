@@ -5,7 +5,7 @@ import java.util.Locale;
 /** The steps of a {@link DedupStore}, as wrappers count, time and guard them. */
 public enum StoreOperation {
 
-	CLAIM, CLAIM_ALL, COMPLETE, COMPLETE_ALL, RELEASE, RENEW, INSPECT, EVICT, PING;
+	CLAIM, CLAIM_ALL, CLAIM_POLL, COMPLETE, COMPLETE_ALL, COMPLETE_POLL, RELEASE, RENEW, INSPECT, EVICT, PING;
 
 	/** The name of the store's method: CLAIM_ALL → claimAll. */
 	public String methodName() {

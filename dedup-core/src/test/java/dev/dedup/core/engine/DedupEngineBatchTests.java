@@ -12,8 +12,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.dedup.core.engine.DedupEngineTests.FaultInjectingStore;
+import dev.dedup.core.store.CountingDedupStore;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.InMemoryDedupStore;
+import dev.dedup.core.store.StoreOperation;
 
 /**
  * {@link DedupEngine#claimAll}, {@link Claim#begin()} and {@link DedupEngine#completeAll}: claiming a batch
@@ -189,6 +191,91 @@ class DedupEngineBatchTests {
 	void claimAllOfNoKeysCallsNoStore() {
 		assertThat(this.engine.claimAll(List.of(), LONG_LEASE)).isEmpty();
 		assertThat(this.store.claimCalls.get()).isZero();
+	}
+
+	// --- claimPoll: the poll marked in one store call once its other claims are settled --------------------
+
+	@Test
+	void claimPollOnAStoreThatWritesEachKeyAnywayIsClaimAll() {
+		try (DedupEngine engine = new DedupEngine(new CountingDedupStore(this.store))) {
+			List<Claim> claims = engine.claimPoll(List.of("a", "b"), LONG_LEASE, RETENTION);
+
+			engine.completeAll(claims, RETENTION);
+
+			assertThat(counts(engine).calls(StoreOperation.CLAIM_ALL)).isEqualTo(1);
+			assertThat(counts(engine).calls(StoreOperation.CLAIM_POLL)).isZero();
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_POLL)).isZero();
+		}
+	}
+
+	@Test
+	void completingEveryClaimOfAPollStillOpenAfterTheOthersWereReleasedIsOneCompletePoll() {
+		this.store.pollsInOneWrite = true;
+		this.engine.claim("done", LONG_LEASE).complete(RETENTION);
+		try (DedupEngine engine = new DedupEngine(new CountingDedupStore(this.store))) {
+			List<Claim> claims = engine.claimPoll(List.of("a", "done", "b", "c"), LONG_LEASE, RETENTION);
+			assertThat(claims).extracting(Claim::status).containsExactly(ClaimStatus.ACQUIRED,
+					ClaimStatus.DUPLICATE, ClaimStatus.ACQUIRED, ClaimStatus.ACQUIRED);
+			claims.stream().filter(claim -> claim.status() == ClaimStatus.ACQUIRED).forEach(Claim::begin);
+			assertThat(claims.get(3).release()).isTrue();
+
+			assertThat(engine.completeAll(List.of(claims.get(0), claims.get(2)), RETENTION)).containsOnly(true);
+
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_POLL)).isEqualTo(1);
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_ALL)).isZero();
+			assertThat(engine.claimAll(List.of("a", "b", "c"), LONG_LEASE)).extracting(Claim::status)
+				.containsExactly(ClaimStatus.DUPLICATE, ClaimStatus.DUPLICATE, ClaimStatus.ACQUIRED);
+		}
+	}
+
+	@Test
+	void completingSomeOpenClaimsOfAPollMarksThoseKeysAloneAndTheRestLaterIsOneCompletePoll() {
+		this.store.pollsInOneWrite = true;
+		try (DedupEngine engine = new DedupEngine(new CountingDedupStore(this.store))) {
+			List<Claim> claims = engine.claimPoll(List.of("a", "b", "c"), LONG_LEASE, RETENTION);
+
+			engine.completeAll(List.of(claims.get(0)), RETENTION);
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_ALL)).isEqualTo(1);
+			assertThat(claims.get(1).complete(RETENTION)).isTrue();
+			engine.completeAll(List.of(claims.get(2)), RETENTION);
+
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_POLL)).isEqualTo(1);
+			assertThat(counts(engine).keys(StoreOperation.COMPLETE_POLL)).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void aPollWithAReleaseTheStoreCouldNotAnswerIsNeverMarkedInOneCall() {
+		this.store.pollsInOneWrite = true;
+		try (DedupEngine engine = new DedupEngine(new CountingDedupStore(this.store))) {
+			List<Claim> claims = engine.claimPoll(List.of("a", "b"), LONG_LEASE, RETENTION);
+			this.store.down = true;
+			assertThat(claims.get(1).release()).as("could not say").isFalse();
+			this.store.down = false;
+
+			assertThat(engine.completeAll(List.of(claims.get(0)), RETENTION)).containsExactly(true);
+
+			// b's entry may still be held under the poll: marking the poll would mark it too.
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_POLL)).isZero();
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_ALL)).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void claimsFromClaimAllAreNeverCompletedAsAPoll() {
+		this.store.pollsInOneWrite = true;
+		try (DedupEngine engine = new DedupEngine(new CountingDedupStore(this.store))) {
+			List<Claim> claims = engine.claimAll(List.of("a", "b"), LONG_LEASE);
+
+			engine.completeAll(claims, RETENTION);
+
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_POLL)).isZero();
+			assertThat(counts(engine).calls(StoreOperation.COMPLETE_ALL)).isEqualTo(1);
+		}
+	}
+
+	private static CountingDedupStore counts(DedupEngine engine) {
+		return (CountingDedupStore) engine.store();
 	}
 
 }

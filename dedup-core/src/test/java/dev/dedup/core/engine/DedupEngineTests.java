@@ -594,6 +594,9 @@ class DedupEngineTests {
 
 		volatile boolean inTransaction;
 
+		/** What {@link #completesPollsInOneWrite()} answers; the in-memory store's steps either way. */
+		volatile boolean pollsInOneWrite;
+
 		/** How long a failing complete takes to fail: a store that hangs until its timeout. */
 		volatile long completeFailureMillis;
 
@@ -631,6 +634,11 @@ class DedupEngineTests {
 		@Override
 		public boolean joinsCurrentTransaction() {
 			return this.inTransaction;
+		}
+
+		@Override
+		public boolean completesPollsInOneWrite() {
+			return this.pollsInOneWrite;
 		}
 
 		@Override

@@ -50,12 +50,14 @@ class ForwardingDedupStoreTests {
 		store.complete("a", "o", lease, null);
 		store.claimAll(List.of("b", "c"), "o", lease);
 		store.completeAll(List.of("b", "c"), "o", lease);
+		store.claimPoll(List.of("e", "f"), "p", lease, lease);
+		store.completePoll(List.of("e", "f"), "p", lease);
 		store.claim("d", "o", lease);
 		store.release("d", "o");
 		store.inspect("a");
 		store.evict("a");
 		store.ping();
-		assertThat(seen).containsExactly("claim:1", "renew:1", "complete:1", "claimAll:2", "completeAll:2", "claim:1",
+		assertThat(seen).containsExactly("claim:1", "renew:1", "complete:1", "claimAll:2", "completeAll:2", "claimPoll:2", "completePoll:2", "claim:1",
 				"release:1", "inspect:1", "evict:1", "ping:0");
 		assertThat(store.isInProcess()).isTrue();
 		assertThat(store.maxKeyLength()).isEqualTo(new InMemoryDedupStore().maxKeyLength());
