@@ -121,6 +121,53 @@ public final class JdbcDedupStore implements DedupStore {
 
 	@Override
 	public List<ClaimResult> claimAll(List<String> keys, String owner, Duration lease) {
+		return claimInChunks(keys, owner, lease, null);
+	}
+
+	/**
+	 * On MySQL and MariaDB ({@link TableSql#keepsPolls()}), outside the caller's transaction: the poll's keys
+	 * in state {@code P} under one poll row, which holds the lease and, once {@link #completePoll} marks it,
+	 * the CONSUMED state of them all. Elsewhere as {@link #claimAll}.
+	 */
+	@Override
+	public List<ClaimResult> claimPoll(List<String> keys, String owner, Duration lease, Duration retention) {
+		long retentionMillis = StepArguments.millis("retention", retention);
+		if (!this.sql.keepsPolls() || joinsCurrentTransaction()) {
+			return claimAll(keys, owner, lease);
+		}
+		StepArguments.checkOwner(owner);
+		long keyRowMillis = Math.max(StepArguments.millis("lease", lease), retentionMillis);
+		return claimInChunks(keys, owner, lease, new PollClaim(owner, keyRowMillis));
+	}
+
+	/** On MySQL and MariaDB: see {@link #claimPoll}. */
+	@Override
+	public boolean completesPollsInOneWrite() {
+		return this.sql.keepsPolls();
+	}
+
+	/** One poll row's update where the poll was claimed with {@link #claimPoll}; else as {@link #completeAll}. */
+	@Override
+	public List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
+		if (!this.sql.keepsPolls() || joinsCurrentTransaction() || keys.isEmpty() || keys.size() > StepArguments.CHUNK
+				|| !StepArguments.fitsOwner(owner) || !keys.stream().allMatch(StepArguments::fits)
+				|| new TreeSet<>(keys).size() != keys.size()) {
+			return completeAll(keys, owner, retention);
+		}
+		long retentionMillis = StepArguments.millis("retention", retention);
+		List<String> sorted = new ArrayList<>(new TreeSet<>(keys));
+		boolean[] results = run("complete a poll of " + StepArguments.describe(sorted),
+				connection -> this.sql.completePoll(connection, sorted, owner, retentionMillis));
+		Map<String, Boolean> completed = new HashMap<>();
+		for (int i = 0; i < sorted.size(); i++) {
+			completed.put(sorted.get(i), results[i]);
+		}
+		return keys.stream().map(completed::get).toList();
+	}
+
+	/** The claim of {@link #claimAll}, or of {@link #claimPoll} when {@code poll} is given. */
+	private List<ClaimResult> claimInChunks(List<String> keys, String owner, Duration lease,
+			@Nullable PollClaim poll) {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
@@ -138,7 +185,8 @@ public final class JdbcDedupStore implements DedupStore {
 			StepContext where = StepContext.of(joinsCurrentTransaction());
 			for (List<String> chunk : StepArguments.chunks(pending)) {
 				@Nullable ClaimResult[] results = run("claim " + StepArguments.describe(chunk),
-						connection -> this.sql.claim(connection, chunk, owner, leaseMillis, where));
+						connection -> poll == null ? this.sql.claim(connection, chunk, owner, leaseMillis, where)
+								: this.sql.claimPoll(connection, chunk, poll, leaseMillis));
 				for (int i = 0; i < chunk.size(); i++) {
 					ClaimResult result = results[i];
 					if (result == null) {

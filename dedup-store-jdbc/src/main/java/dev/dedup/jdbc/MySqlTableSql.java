@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,6 +45,13 @@ final class MySqlTableSql extends TableSql {
 
 	/** Text that only a {@code utf8mb4} session carries byte for byte. */
 	private static final String TEXT_PROBE = "dedup-probe:'\\:\u00E9:\u4E2D:\uD83D\uDE00";
+
+	/** The poll row of a key row {@code k}: its key, from the key row's owner, as SQL. */
+	private static final String POLL_ROW_OF_K = "CONCAT(X'"
+			+ HexFormat.of().formatHex(PollClaim.ROW_KEY_PREFIX.getBytes(StandardCharsets.UTF_8)) + "', k.owner)";
+
+	/** A key row {@code k} that is not a poll's, or whose poll's row {@code p} is live. */
+	private static final String LIVE_K = "((k.state <> 'P' AND k.expires_at > UTC_TIMESTAMP(3)) OR p.dedup_key IS NOT NULL)";
 
 	private volatile boolean affectedRows;
 
@@ -152,12 +160,27 @@ final class MySqlTableSql extends TableSql {
 		if (keys.size() == 1 && this.affectedRows) {
 			return new @Nullable ClaimResult[] { claimOne(connection, keys.get(0), owner, leaseMillis) };
 		}
-		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
 		boolean alone = where.ownTransaction() && connection.getAutoCommit();
-		if (alone && insertAllNew(connection, keys, owner, leaseMillis)) {
-			Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
-			return answers;
+		if (alone && insertAllNew(connection, keys, owner, leaseMillis, null)) {
+			return allAcquired(keys.size()); // the common case: every key was new
 		}
+		return readUpsertRead(connection, keys, owner, leaseMillis, null);
+	}
+
+	private static @Nullable ClaimResult[] allAcquired(int keys) {
+		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys];
+		Arrays.fill(answers, ClaimResult.acquired());
+		return answers;
+	}
+
+	/**
+	 * The claim of keys not all new: reads them, upserts those without a live row (first deleting the rows
+	 * of lapsed polls, and writing the poll's own row if it is not yet written), and reads those again to see
+	 * which now carry this owner.
+	 */
+	private @Nullable ClaimResult[] readUpsertRead(Connection connection, List<String> keys, String owner,
+			long leaseMillis, @Nullable PollClaim poll) throws SQLException {
+		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
 		Map<String, LiveRow> before = readLive(connection, keys, false);
 		List<String> open = new ArrayList<>();
 		for (int i = 0; i < keys.size(); i++) {
@@ -172,7 +195,17 @@ final class MySqlTableSql extends TableSql {
 		if (open.isEmpty()) {
 			return answers;
 		}
-		upsert(connection, open, owner, leaseMillis);
+		if (poll != null && !poll.rowWritten()) {
+			insertPollRow(connection, poll, owner, leaseMillis);
+			poll.rowWritten(true);
+		}
+		forgetLapsedPollKeys(connection, open);
+		if (poll == null) {
+			upsert(connection, open, owner, leaseMillis, "C");
+		}
+		else {
+			upsert(connection, open, owner, poll.keyRowMillis(), "P");
+		}
 		Map<String, LiveRow> after = readLive(connection, open, true);
 		for (int i = 0; i < keys.size(); i++) {
 			if (answers[i] == null) {
@@ -183,13 +216,102 @@ final class MySqlTableSql extends TableSql {
 		return answers;
 	}
 
+	@Override
+	boolean keepsPolls() {
+		return true;
+	}
+
+	/**
+	 * As {@link #claim}, each key's row in state {@code P} under the poll's row, which holds the lease: for a
+	 * poll of new ids, the key rows and the poll's row are one all-or-nothing INSERT. Otherwise the poll's
+	 * row is written on its own, and the keys go through the read, upsert and read of {@link #claim}.
+	 */
+	@Override
+	@Nullable
+	ClaimResult[] claimPoll(Connection connection, List<String> keys, PollClaim poll, long leaseMillis)
+			throws SQLException {
+		String owner = pollOwner(poll);
+		if (connection.getAutoCommit() && insertAllNew(connection, keys, owner, leaseMillis, poll)) {
+			poll.rowWritten(true);
+			return allAcquired(keys.size());
+		}
+		return readUpsertRead(connection, keys, owner, leaseMillis, poll);
+	}
+
+	private String pollOwner(PollClaim poll) {
+		return poll.rowKey().substring(PollClaim.ROW_KEY_PREFIX.length());
+	}
+
+	private void insertPollRow(Connection connection, PollClaim poll, String owner, long leaseMillis)
+			throws SQLException {
+		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
+				+ "updated_at) VALUES (?, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setText(statement, 1, poll.rowKey());
+			setText(statement, 2, owner);
+			statement.setLong(3, leaseMillis);
+			statement.executeUpdate();
+		}
+	}
+
+	/**
+	 * Deletes the rows among {@code keys} of polls whose own row is gone or lapsed: they count as absent, but
+	 * their own expiry (for the purge) may not have passed, so an upsert would leave them alone.
+	 */
+	private void forgetLapsedPollKeys(Connection connection, List<String> keys) throws SQLException {
+		String sql = "DELETE k FROM " + this.table + " k LEFT JOIN " + this.table + " p ON p.dedup_key = "
+				+ POLL_ROW_OF_K + " AND p.expires_at > UTC_TIMESTAMP(3) WHERE k.dedup_key IN ("
+				+ placeholders(keys.size()) + ") AND k.state = 'P' AND p.dedup_key IS NULL";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 1, keys.get(i));
+			}
+			statement.executeUpdate();
+		}
+	}
+
+	/**
+	 * Marks the poll's row CONSUMED, which marks every key row it holds, when {@code keys} are all held by it:
+	 * one statement. Otherwise (a key evicted, or the poll's lease lost) the keys are marked one row each, as
+	 * {@link #completeAll} does, which answers false for every key of a lost poll.
+	 */
+	@Override
+	boolean[] completePoll(Connection connection, List<String> keys, String owner, long retentionMillis)
+			throws SQLException {
+		String sql = "UPDATE " + this.table + " SET state = 'D', expires_at = " + nowPlusMillis()
+				+ ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key = ? AND state = 'C' AND expires_at > UTC_TIMESTAMP(3) "
+				+ "AND (SELECT COUNT(*) FROM (SELECT 1 FROM " + byPrimaryKey() + " WHERE dedup_key IN ("
+				+ placeholders(keys.size()) + ") AND state = 'P' AND owner = ?) AS held) = ?";
+		int marked;
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			int index = 1;
+			statement.setLong(index++, retentionMillis);
+			setText(statement, index++, PollClaim.rowKey(owner));
+			for (String key : keys) {
+				setText(statement, index++, key);
+			}
+			setText(statement, index++, owner);
+			statement.setInt(index, keys.size());
+			marked = statement.executeUpdate();
+		}
+		if (marked == 1) {
+			boolean[] answers = new boolean[keys.size()];
+			Arrays.fill(answers, true);
+			return answers;
+		}
+		return completeAll(connection, keys, owner, retentionMillis, StepContext.OWN_TRANSACTION);
+	}
+
 	/** The fast path: one statement for a new key, a locking read only when a live row was left alone. */
 	private @Nullable ClaimResult claimOne(Connection connection, String key, String owner, long leaseMillis)
 			throws SQLException {
-		if (upsert(connection, List.of(key), owner, leaseMillis) > 0) {
+		if (upsert(connection, List.of(key), owner, leaseMillis, "C") > 0) {
 			return ClaimResult.acquired();
 		}
 		LiveRow row = readLive(connection, List.of(key), true).get(key);
+		if (row == null) {
+			forgetLapsedPollKeys(connection, List.of(key)); // what the upsert left alone, for the retry
+		}
 		return row == null ? null : row.answer();
 	}
 
@@ -199,20 +321,30 @@ final class MySqlTableSql extends TableSql {
 	 * no transaction around it, is the whole claim of a poll whose ids are all new, in either counting mode.
 	 * @return whether every key was inserted; false when some key had a row, and nothing was written
 	 */
-	private boolean insertAllNew(Connection connection, List<String> keys, String owner, long leaseMillis)
-			throws SQLException {
+	private boolean insertAllNew(Connection connection, List<String> keys, String owner, long leaseMillis,
+			@Nullable PollClaim poll) throws SQLException {
 		// The keys come as a derived table, one short "UNION ALL SELECT ?" each: the driver parses the
 		// statement text on every prepare, and a full VALUES row per key made that text five times longer.
+		boolean withPollRow = poll != null && !poll.rowWritten();
 		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
-				+ "updated_at) SELECT k, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) "
-				+ "FROM (SELECT ? AS k" + " UNION ALL SELECT ?".repeat(keys.size() - 1) + ") AS new_keys";
+				+ "updated_at) SELECT k, '" + (poll == null ? "C" : "P") + "', ?, " + nowPlusMillis()
+				+ ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) FROM (SELECT ? AS k"
+				+ " UNION ALL SELECT ?".repeat(keys.size() - 1) + ") AS new_keys"
+				+ (withPollRow ? " UNION ALL SELECT ?, 'C', ?, " + nowPlusMillis()
+						+ ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)" : "");
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			setText(statement, 1, owner);
-			statement.setLong(2, leaseMillis);
-			for (int i = 0; i < keys.size(); i++) {
-				setText(statement, i + 3, keys.get(i));
+			int index = 1;
+			setText(statement, index++, owner);
+			statement.setLong(index++, poll == null ? leaseMillis : poll.keyRowMillis());
+			for (String key : keys) {
+				setText(statement, index++, key);
 			}
-			return statement.executeUpdate() == keys.size();
+			if (withPollRow) {
+				setText(statement, index++, poll.rowKey());
+				setText(statement, index++, owner);
+				statement.setLong(index, leaseMillis);
+			}
+			return statement.executeUpdate() == keys.size() + (withPollRow ? 1 : 0);
 		}
 		catch (SQLException ex) {
 			if (ex.getErrorCode() == ER_DUP_ENTRY) {
@@ -222,22 +354,30 @@ final class MySqlTableSql extends TableSql {
 		}
 	}
 
-	private int upsert(Connection connection, List<String> keys, String owner, long leaseMillis)
+	/**
+	 * Inserts the keys' rows, or takes over those that expired by their own expiry, in {@code state} for
+	 * {@code millis} from now; leaves live rows, and rows of live or lapsed polls, alone.
+	 */
+	private int upsert(Connection connection, List<String> keys, String owner, long millis, String state)
 			throws SQLException {
-		String row = "(?, 'C', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
-		String expired = "expires_at <= UTC_TIMESTAMP(3)";
+		String row = "(?, '" + state + "', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+		// A key of a poll whose own expiry passed lives on while its poll's row does: a single claim leaves it
+		// alone. A poll's claim (state P) only upserts keys that its read found absent, after deleting the
+		// rows of lapsed polls, so among them no such row is left; there the check would defeat itself, as
+		// MySQL assigns left to right and the state is already P when expires_at's condition is evaluated.
+		String expired = "expires_at <= UTC_TIMESTAMP(3)" + ("P".equals(state) ? "" : " AND state <> 'P'");
 		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
 				+ "updated_at) VALUES " + String.join(", ", Collections.nCopies(keys.size(), row))
 				+ " ON DUPLICATE KEY UPDATE owner = IF(" + expired + ", VALUES(owner), owner), result = IF("
 				+ expired + ", NULL, result), created_at = IF(" + expired + ", VALUES(created_at), created_at), "
 				+ "updated_at = IF(" + expired + ", VALUES(updated_at), updated_at), state = IF(" + expired
-				+ ", 'C', state), expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)";
+				+ ", VALUES(state), state), expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			int index = 1;
 			for (String key : keys) {
 				setText(statement, index++, key);
 				setText(statement, index++, owner);
-				statement.setLong(index++, leaseMillis);
+				statement.setLong(index++, millis);
 			}
 			return statement.executeUpdate();
 		}
@@ -255,7 +395,11 @@ final class MySqlTableSql extends TableSql {
 			StepContext where) throws SQLException {
 		boolean[] answers = new boolean[keys.size()];
 		if (where.ownTransaction()) {
-			if (markConsumed(connection, keys, owner, retentionMillis, true) == keys.size()) {
+			int marked = markConsumed(connection, keys, owner, retentionMillis, true);
+			if (marked < keys.size()) {
+				marked += markPollKeysConsumed(connection, keys, owner, retentionMillis);
+			}
+			if (marked == keys.size()) {
 				Arrays.fill(answers, true);
 				return answers;
 			}
@@ -274,7 +418,9 @@ final class MySqlTableSql extends TableSql {
 		if (owned.isEmpty()) {
 			return answers;
 		}
-		markConsumed(connection, owned, owner, retentionMillis, false);
+		if (markConsumed(connection, owned, owner, retentionMillis, false) < owned.size()) {
+			markPollKeysConsumed(connection, owned, owner, retentionMillis); // keys of a poll claimed before
+		}
 		Set<String> marked = new HashSet<>(owned);
 		for (int i = 0; i < keys.size(); i++) {
 			answers[i] = marked.contains(keys.get(i));
@@ -302,25 +448,147 @@ final class MySqlTableSql extends TableSql {
 	}
 
 	/**
+	 * Marks the rows of {@code keys} that are keys of this owner's poll, while the poll's row is CONSUMING and
+	 * live, one row each (the poll's row stays CONSUMING, and lapses); keeps the owner on them, as
+	 * {@link #markConsumed} does.
+	 */
+	private int markPollKeysConsumed(Connection connection, List<String> keys, String owner, long retentionMillis)
+			throws SQLException {
+		String sql = "UPDATE " + this.table + " k FORCE INDEX (PRIMARY)" + pollRowJoin(true) + " SET k.state = 'D', "
+				+ "k.result = NULL, k.expires_at = " + nowPlusMillis() + ", k.updated_at = UTC_TIMESTAMP(3) "
+				+ "WHERE k.dedup_key IN (" + placeholders(keys.size()) + ") AND k.state = 'P' AND k.owner = ? "
+				+ "AND p.dedup_key IS NOT NULL";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, retentionMillis);
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 2, keys.get(i));
+			}
+			setText(statement, keys.size() + 2, owner);
+			return statement.executeUpdate();
+		}
+	}
+
+	/**
 	 * With affected rows, a renewal that lands in the same millisecond as the last one changes nothing and
-	 * counts 0; a locking read tells that apart from a lost lease.
+	 * counts 0; a locking read tells that apart from a lost lease. A key of a poll renews its poll's row.
 	 */
 	@Override
 	boolean renew(Connection connection, String key, String owner, long leaseMillis) throws SQLException {
 		if (super.renew(connection, key, owner, leaseMillis)) {
 			return true;
 		}
+		String sql = "UPDATE " + this.table + " p JOIN " + this.table + " k ON k.dedup_key = ? AND k.state = 'P' "
+				+ "AND k.owner = p.owner SET p.expires_at = " + nowPlusMillis() + ", p.updated_at = UTC_TIMESTAMP(3) "
+				+ "WHERE p.dedup_key = ? AND p.state = 'C' AND p.expires_at > UTC_TIMESTAMP(3)";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setText(statement, 1, key);
+			statement.setLong(2, leaseMillis);
+			setText(statement, 3, PollClaim.rowKey(owner));
+			if (statement.executeUpdate() == 1) {
+				return true;
+			}
+		}
 		LiveRow row = readLive(connection, List.of(key), true).get(key);
 		return row != null && row.isConsumingBy(owner);
 	}
 
+	/** A key of a poll: CONSUMED on its own row, while its poll's row is CONSUMING and live. */
+	@Override
+	boolean complete(Connection connection, String key, String owner, long retentionMillis,
+			byte @Nullable [] result, StepContext where) throws SQLException {
+		if (super.complete(connection, key, owner, retentionMillis, result, where)) {
+			return true;
+		}
+		String sql = "UPDATE " + this.table + " k" + pollRowJoin(true) + " SET k.state = 'D', k.owner = NULL, "
+				+ "k.result = ?, k.expires_at = " + nowPlusMillis() + ", k.updated_at = UTC_TIMESTAMP(3) "
+				+ "WHERE k.dedup_key = ? AND k.state = 'P' AND k.owner = ? AND p.dedup_key IS NOT NULL";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setResult(statement, 1, result);
+			statement.setLong(2, retentionMillis);
+			setText(statement, 3, key);
+			setText(statement, 4, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/** A key of a poll: deleted while its poll's row is CONSUMING and live. */
+	@Override
+	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
+		if (super.release(connection, key, owner, where)) {
+			return true;
+		}
+		String sql = "DELETE k FROM " + this.table + " k" + pollRowJoin(true) + " WHERE k.dedup_key = ? "
+				+ "AND k.state = 'P' AND k.owner = ? AND p.dedup_key IS NOT NULL";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setText(statement, 1, key);
+			setText(statement, 2, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/**
+	 * The live rows among {@code keys}, a key of a poll with its poll row's state and remaining time (absent
+	 * when that row is gone or lapsed).
+	 */
+	@Override
+	Map<String, LiveRow> readLive(Connection connection, List<String> keys, boolean lock) throws SQLException {
+		String sql = "SELECT k.dedup_key, IF(k.state = 'P', p.state, k.state), k.owner, k.result, "
+				+ "TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), IF(k.state = 'P', p.expires_at, k.expires_at)) DIV 1000 "
+				+ "FROM " + this.table + " k FORCE INDEX (PRIMARY)" + pollRowJoin(false) + " WHERE k.dedup_key IN ("
+				+ placeholders(keys.size()) + ") AND " + LIVE_K + (lock ? " FOR UPDATE" : "");
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			for (int i = 0; i < keys.size(); i++) {
+				setText(statement, i + 1, keys.get(i));
+			}
+			try (ResultSet rows = statement.executeQuery()) {
+				return liveRows(rows);
+			}
+		}
+	}
+
+	/** The live poll row {@code p} of a key row {@code k} of a poll; with {@code consuming}, a CONSUMING one. */
+	private String pollRowJoin(boolean consuming) {
+		return " LEFT JOIN " + this.table + " p ON k.state = 'P' AND p.dedup_key = " + POLL_ROW_OF_K
+				+ (consuming ? " AND p.state = 'C'" : "") + " AND p.expires_at > UTC_TIMESTAMP(3)";
+	}
+
+	/**
+	 * Deletes expired rows: first those of no poll, in one statement; then keys of polls whose poll row is
+	 * gone or lapsed (their own expiry only says when to look: a poll CONSUMED or still running keeps them).
+	 */
 	@Override
 	int purge(Connection connection, int limit) throws SQLException {
-		try (PreparedStatement statement = connection
-			.prepareStatement("DELETE FROM " + this.table + " WHERE expires_at <= UTC_TIMESTAMP(3) LIMIT ?")) {
+		int deleted;
+		try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + this.table
+				+ " WHERE expires_at <= UTC_TIMESTAMP(3) AND state <> 'P' LIMIT ?")) {
 			statement.setInt(1, limit);
-			return statement.executeUpdate();
+			deleted = statement.executeUpdate();
 		}
+		if (deleted >= limit) {
+			return deleted;
+		}
+		List<String> lapsed = new ArrayList<>();
+		try (PreparedStatement statement = connection.prepareStatement("SELECT k.dedup_key FROM " + this.table
+				+ " k" + pollRowJoin(false) + " WHERE k.state = 'P' "
+				+ "AND k.expires_at <= UTC_TIMESTAMP(3) AND p.dedup_key IS NULL LIMIT ?")) {
+			statement.setInt(1, limit - deleted);
+			try (ResultSet rows = statement.executeQuery()) {
+				while (rows.next()) {
+					lapsed.add(getText(rows, 1));
+				}
+			}
+		}
+		// A poll row never comes back once gone or lapsed; a key taken over since has a new expiry.
+		for (List<String> chunk : StepArguments.chunks(lapsed)) {
+			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + this.table
+					+ " WHERE dedup_key IN (" + placeholders(chunk.size()) + ") AND expires_at <= UTC_TIMESTAMP(3)")) {
+				for (int i = 0; i < chunk.size(); i++) {
+					setText(statement, i + 1, chunk.get(i));
+				}
+				deleted += statement.executeUpdate();
+			}
+		}
+		return deleted;
 	}
 
 }

@@ -19,7 +19,8 @@ import dev.dedup.core.store.ClaimResult;
  * batch methods are distinct and sorted, so concurrent batches lock rows in one order and cannot deadlock.
  *
  * <p>Rows: {@code state} is {@code C} (CONSUMING, with {@code owner}) or {@code D} (CONSUMED, owner null,
- * optional {@code result}); a row whose {@code expires_at} is not after now counts as absent.
+ * optional {@code result}); a row whose {@code expires_at} is not after now counts as absent. A dialect that
+ * {@linkplain #keepsPolls() keeps polls} also has {@code P} rows, whose state and lease are their poll's row's.
  */
 abstract class TableSql {
 
@@ -53,6 +54,28 @@ abstract class TableSql {
 	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
 			long leaseMillis, StepContext where) throws SQLException;
 
+	/**
+	 * Whether this dialect keeps polls: {@link #claimPoll} writes a poll's key rows in state {@code P} under
+	 * one poll row, and {@link #completePoll} marks them all with that row. A dialect that does not is never
+	 * asked to, and its tables never hold such rows.
+	 */
+	boolean keepsPolls() {
+		return false;
+	}
+
+	/** As {@link #claim} on a connection of its own, for a poll ({@link #keepsPolls()}). */
+	@Nullable
+	ClaimResult[] claimPoll(Connection connection, List<String> keys, PollClaim poll, long leaseMillis)
+			throws SQLException {
+		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
+	}
+
+	/** Completes the distinct, sorted keys a poll still holds, on a connection of its own ({@link #keepsPolls()}). */
+	boolean[] completePoll(Connection connection, List<String> keys, String owner, long retentionMillis)
+			throws SQLException {
+		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
+	}
+
 	/** Completes distinct, sorted keys without result; one answer per key, in order. */
 	abstract boolean[] completeAll(Connection connection, List<String> keys, String owner, long retentionMillis,
 			StepContext where) throws SQLException;
@@ -62,6 +85,15 @@ abstract class TableSql {
 
 	/** Runs once per store, on a connection of its own, before its first step. */
 	void prepare(Connection connection) throws SQLException {
+	}
+
+	static void setResult(PreparedStatement statement, int index, byte @Nullable [] result) throws SQLException {
+		if (result != null) {
+			statement.setBytes(index, result);
+		}
+		else {
+			statement.setNull(index, Types.VARBINARY);
+		}
 	}
 
 	void setText(PreparedStatement statement, int index, String value) throws SQLException {
@@ -79,12 +111,7 @@ abstract class TableSql {
 				+ nowPlusMillis() + ", updated_at = " + now() + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
 				+ expiryCheck(where);
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			if (result != null) {
-				statement.setBytes(1, result);
-			}
-			else {
-				statement.setNull(1, Types.VARBINARY);
-			}
+			setResult(statement, 1, result);
 			statement.setLong(2, retentionMillis);
 			setText(statement, 3, key);
 			setText(statement, 4, owner);

@@ -201,6 +201,35 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 		assertThat(this.store.claimAll(live, "q", LONG)).extracting(ClaimResult::outcome).containsOnly(IN_PROGRESS);
 	}
 
+	/**
+	 * A key of a poll lives by its poll's row on MySQL and MariaDB: its own expiry only tells the purge when
+	 * to look at that row. Elsewhere each key has its own row, and the same holds.
+	 */
+	@Test
+	void purgeKeepsTheKeysOfARunningOrConsumedPollPastTheirOwnExpiryAndDeletesThoseOfALapsedOne() {
+		String prefix = key("purge-polls");
+		Duration brief = Duration.ofMillis(200);
+		// Long enough that a slow machine completes or renews its poll in time; the key rows' own expiry.
+		Duration lease = Duration.ofSeconds(2);
+		List<String> running = List.of(prefix + ":running");
+		List<String> consumed = List.of(prefix + ":consumed:1", prefix + ":consumed:2");
+		List<String> lapsed = List.of(prefix + ":lapsed:1", prefix + ":lapsed:2");
+		assertThat(this.store.claimPoll(running, "running-poll", lease, brief)).containsOnly(ClaimResult.acquired());
+		assertThat(this.store.renew(running.get(0), "running-poll", LONG)).isTrue();
+		assertThat(this.store.claimPoll(consumed, "consumed-poll", lease, brief)).containsOnly(ClaimResult.acquired());
+		assertThat(this.store.completePoll(consumed, "consumed-poll", LONG)).containsOnly(true);
+		assertThat(this.store.claimPoll(lapsed, "lapsed-poll", brief, brief)).containsOnly(ClaimResult.acquired());
+		letStoreTimePass(lease);
+
+		new JdbcDedupPurger(this.store, Duration.ofMinutes(1), 500).purgeNow();
+
+		assertThat(countLike(prefix)).isEqualTo(3);
+		assertThat(this.store.claim(consumed.get(1), "q", LONG).outcome()).isEqualTo(DUPLICATE);
+		assertThat(this.store.claimAll(List.of(running.get(0), consumed.get(0), lapsed.get(0)), "q", LONG))
+			.extracting(ClaimResult::outcome)
+			.containsExactly(IN_PROGRESS, DUPLICATE, ACQUIRED);
+	}
+
 	@Test
 	void anUnreachableDatabaseFailsEveryStepWithDedupStoreExceptionInBoundedTime() {
 		HikariConfig config = new HikariConfig();

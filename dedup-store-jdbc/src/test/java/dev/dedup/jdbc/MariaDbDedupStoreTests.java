@@ -80,6 +80,31 @@ class MariaDbDedupStoreTests extends JdbcDedupStoreTests {
 	}
 
 	@Test
+	void aPollOfNewIdsIsClaimedWithOneInsertAndMarkedConsumedWithOneUpdateOfItsPollRow() throws SQLException {
+		try (Connection connection = DriverManager.getConnection(jdbcUrl())) {
+			JdbcDedupStore store = new JdbcDedupStore(new SingleConnectionDataSource(connection, true),
+					JdbcDialect.MYSQL, this.table, false);
+			store.claim(key("first-use"), "prepare", Duration.ofSeconds(1)); // the one-time counting-mode probe
+			List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-poll-" + i)).toList();
+			Map<String, Long> before = statementCounts(connection);
+
+			assertThat(store.claimPoll(keys, "poll-owner", Duration.ofSeconds(30), Duration.ofMinutes(10)))
+				.containsOnly(ClaimResult.acquired());
+			assertThat(store.completePoll(keys, "poll-owner", Duration.ofMinutes(20))).containsOnly(true);
+
+			Map<String, Long> after = statementCounts(connection);
+			after.replaceAll((name, count) -> count - before.getOrDefault(name, 0L));
+			after.values().removeIf(count -> count == 0);
+			assertThat(after).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
+					Map.entry("Com_update", 1L));
+			assertThat(store.claimAll(keys, "owner-b", Duration.ofSeconds(30))).extracting(ClaimResult::outcome)
+				.containsOnly(ClaimOutcome.DUPLICATE);
+			assertThat(store.inspect(keys.get(0))).get().extracting(entry -> entry.remainingTtl().toMinutes())
+				.as("the mark's retention, on the poll's row").isEqualTo(19L);
+		}
+	}
+
+	@Test
 	void keysTravelAsTextInAUtf8mb4SessionAndAsBytesInALatin1OneAndBothFindTheSameRow() {
 		String key = key("text-\u00E9-\u4E2D-\uD83D\uDE00-'-\\");
 		assertThat(this.store.claim(key, "owner-a", Duration.ofSeconds(30)).outcome())
