@@ -39,7 +39,7 @@ final class BatchClaiming {
 	static <K, V> ClaimedBatch<K, V> claim(PollDedup poll, ConsumerDedup shared, @Nullable String group,
 			List<ConsumerRecord<K, V>> records, boolean stopsPerPartition) {
 		List<BatchEntry<K, V>> entries = new ArrayList<>(records.size());
-		Map<Duration, List<BatchEntry<K, V>>> toClaim = new LinkedHashMap<>();
+		Map<Terms, List<BatchEntry<K, V>>> toClaim = new LinkedHashMap<>();
 		Set<String> seen = new HashSet<>();
 		for (ConsumerRecord<K, V> record : records) {
 			ListenerDedupSettings listener = shared.settings().resolve(group, record.topic());
@@ -59,7 +59,8 @@ final class BatchClaiming {
 				entry.repeat = true; // an earlier record of the batch has the same id
 			}
 			else {
-				toClaim.computeIfAbsent(listener.lease(), lease -> new ArrayList<>()).add(entry);
+				toClaim.computeIfAbsent(new Terms(listener.lease(), listener.retention()), terms -> new ArrayList<>())
+					.add(entry);
 			}
 		}
 		claimAll(shared, toClaim);
@@ -68,12 +69,16 @@ final class BatchClaiming {
 		return batch;
 	}
 
-	/** One store call per lease (usually one); on a foreign entry, one call per record to find it. */
-	private static <K, V> void claimAll(ConsumerDedup shared, Map<Duration, List<BatchEntry<K, V>>> toClaim) {
+	/**
+	 * One store call per lease and retention (usually one), each a poll the batch's settle marks with one call;
+	 * on a foreign entry, one call per record to find it.
+	 */
+	private static <K, V> void claimAll(ConsumerDedup shared, Map<Terms, List<BatchEntry<K, V>>> toClaim) {
 		List<BatchEntry<K, V>> claimed = new ArrayList<>();
 		try {
-			toClaim.forEach((lease, group) -> {
-				List<Claim> claims = shared.engine().claimAll(group.stream().map(entry -> entry.key).toList(), lease);
+			toClaim.forEach((terms, group) -> {
+				List<Claim> claims = shared.engine().claimPoll(group.stream().map(entry -> entry.key).toList(),
+						terms.lease(), terms.retention());
 				for (int i = 0; i < group.size(); i++) {
 					group.get(i).claim = claims.get(i);
 					claimed.add(group.get(i));
@@ -88,8 +93,12 @@ final class BatchClaiming {
 			releaseAll(claimed);
 			log.warn("A key of this batch holds an entry dedup did not write; claiming its records one at a time: {}",
 					ex.getMessage());
-			toClaim.forEach((lease, group) -> group.forEach(entry -> claimAlone(shared, entry, lease)));
+			toClaim.forEach((terms, group) -> group.forEach(entry -> claimAlone(shared, entry, terms.lease())));
 		}
+	}
+
+	/** The lease and retention of a group of claims. */
+	private record Terms(Duration lease, Duration retention) {
 	}
 
 	private static <K, V> void claimAlone(ConsumerDedup shared, BatchEntry<K, V> entry, Duration lease) {

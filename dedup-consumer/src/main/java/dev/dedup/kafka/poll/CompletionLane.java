@@ -27,7 +27,9 @@ import dev.dedup.core.store.DedupStoreException;
  * a busy store costs one hand-off per store call, not per record, and consumers do not queue behind each
  * other. A call that would carry only a few marks lingers for more ({@code dedup.kafka.mark-linger}, 1 ms by
  * default), unless the consumer is waiting for them. The consumer thread waits for its marks before the
- * container commits a poll's offsets (see {@link PollDedup#endPoll()}).
+ * container commits a poll's offsets (see {@link PollDedup#endPoll()}). On a store that completes a poll in
+ * one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}), the marks wait for that
+ * instead, and go in one call: the poll's.
  *
  * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
  * failed, and wakes the consumer when the last mark it is waiting for is settled ({@link #awaitAll()}). A
@@ -51,6 +53,12 @@ final class CompletionLane {
 
 	/** How long a call with fewer than {@link #LINGER_BELOW} marks waits for more; 0 never waits. */
 	private final long lingerNanos;
+
+	/**
+	 * Whether marks wait for {@link #awaitAll()}: on a store that completes a poll in one write, the marks of
+	 * a whole poll then go in one call at its end, which that store turns into one write.
+	 */
+	private final boolean holdsUntilAwaited;
 
 	private final DedupEngine engine;
 
@@ -86,6 +94,7 @@ final class CompletionLane {
 		this.engine = engine;
 		this.executor = executor;
 		this.lingerNanos = linger.toNanos();
+		this.holdsUntilAwaited = engine.store().completesPollsInOneWrite();
 	}
 
 	/**
@@ -97,6 +106,15 @@ final class CompletionLane {
 		this.submitted++;
 		this.flushing = false;
 		this.queue.add(pending);
+		if (this.holdsUntilAwaited) {
+			claim.awaitPollMark();
+		}
+		else {
+			startDrain();
+		}
+	}
+
+	private void startDrain() {
 		if (this.draining.compareAndSet(false, true)) {
 			try {
 				this.executor.execute(this::drain);
@@ -115,6 +133,9 @@ final class CompletionLane {
 	Outcomes awaitAll() {
 		if (this.settled.get() != this.submitted) {
 			flush();
+			if (this.holdsUntilAwaited) {
+				startDrain();
+			}
 			this.awaiting = Thread.currentThread();
 			boolean interrupted = false;
 			try {

@@ -46,7 +46,8 @@ final class PollClaims {
 	}
 
 	/**
-	 * Claims the ids of {@code first} and the records after it in the poll, in one store call per lease.
+	 * Claims the ids of {@code first} and the records after it in the poll, in one store call per lease and
+	 * retention, as a poll ({@link DedupEngine#claimPoll}).
 	 * Records without a key ({@code keyOf} answers null), and repeats of a key, are left to be claimed at
 	 * their turn.
 	 * @throws DedupStoreException if the store is down (fail-closed); nothing is kept claimed then
@@ -62,19 +63,20 @@ final class PollClaims {
 				rest.add(record);
 			}
 		}
-		// Usually one lease for the whole poll: one group, one store call.
-		Map<Duration, LeaseGroup> byLease = new LinkedHashMap<>();
+		// Usually one lease and retention for the whole poll: one group, one store call.
+		Map<List<Duration>, LeaseGroup> byTerms = new LinkedHashMap<>();
 		Set<String> seen = new HashSet<>(2 * rest.size());
 		Ahead[] claimed = new Ahead[rest.size()];
 		for (int i = 0; i < rest.size(); i++) {
 			KeyAndLease key = keyOf.apply(rest.get(i));
 			if (key != null && seen.add(key.key())) {
-				byLease.computeIfAbsent(key.lease(), lease -> new LeaseGroup(rest.size())).add(key, i);
+				byTerms.computeIfAbsent(List.of(key.lease(), key.retention()), terms -> new LeaseGroup(rest.size()))
+					.add(key, i);
 			}
 		}
 		try {
-			byLease.forEach((lease, group) -> {
-				List<Claim> answers = engine.claimAll(group.keys, lease);
+			byTerms.forEach((terms, group) -> {
+				List<Claim> answers = engine.claimPoll(group.keys, terms.get(0), terms.get(1));
 				for (int k = 0; k < answers.size(); k++) {
 					claimed[group.indexes[k]] = new Ahead(answers.get(k), group.fromId[k]);
 				}
@@ -176,8 +178,11 @@ final class PollClaims {
 		this.cursor = 0;
 	}
 
-	/** A key to claim ahead; {@code fromId}: made of the record's id (see {@link RecordKeys.QuietKey}). */
-	record KeyAndLease(String key, Duration lease, boolean fromId) {
+	/**
+	 * A key to claim ahead, with its listener's lease and retention; {@code fromId}: made of the record's id
+	 * (see {@link RecordKeys.QuietKey}).
+	 */
+	record KeyAndLease(String key, Duration lease, Duration retention, boolean fromId) {
 	}
 
 	/** The keys of one lease, with the index in the poll and {@code fromId} of each. */

@@ -197,7 +197,8 @@ public final class PollDedup {
 					ListenerDedupSettings listener = this.shared.settings().resolve(group, next.topic());
 					RecordKeys.QuietKey nextKey = this.shared.keys().quietKeyFor(next, group, listener);
 					return nextKey == null ? null
-							: new PollClaims.KeyAndLease(nextKey.key(), listener.lease(), nextKey.fromId());
+							: new PollClaims.KeyAndLease(nextKey.key(), listener.lease(), listener.retention(),
+									nextKey.fromId());
 				});
 			}
 			catch (ForeignEntryException ex) {
@@ -256,15 +257,16 @@ public final class PollDedup {
 
 	/**
 	 * The end of a poll's processing, before its offsets are committed: release a claim neither completed nor
-	 * released, wait for the marks handed to the background, and release the claims made ahead for records
-	 * that never came up.
+	 * released and the claims made ahead for records that never came up, then wait for the marks handed to
+	 * the background. Released first, so that the marks are all the poll still holds: a store that completes
+	 * a poll in one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}) can then.
 	 */
 	public void endPoll() {
 		releaseLeftover();
-		awaitMarks();
 		for (Claim unused : this.ahead.endPoll()) {
 			unused.release();
 		}
+		awaitMarks();
 	}
 
 	private void releaseLeftover() {

@@ -3,6 +3,7 @@ package dev.dedup.kafka.poll;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -131,6 +132,27 @@ class CompletionLaneTests {
 		}
 	}
 
+	@Test
+	void onAStoreThatCompletesAPollInOneWriteTheMarksWaitForAwaitAndGoAsOnePollCall() throws InterruptedException {
+		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
+		try (DedupEngine engine = new DedupEngine(polls)) {
+			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER);
+			List<String> keys = IntStream.range(0, 5).mapToObj(i -> "lane-poll:" + i).toList();
+			List<Claim> claims = engine.claimPoll(keys, LEASE, RETENTION);
+			claims.forEach(Claim::begin);
+			for (int i = 0; i < claims.size(); i++) {
+				lane.submit(claims.get(i), RETENTION, record(i));
+			}
+			Thread.sleep(50); // far past the linger: a lane that sent marks as they came would have by now
+
+			assertThat(polls.operations).as("store calls before the consumer waits").containsExactly("claimPoll");
+			assertThat(lane.awaitAll().completed()).isEqualTo(5);
+			assertThat(polls.operations).containsExactly("claimPoll", "completePoll");
+			assertThat(claims).allSatisfy(claim -> assertThat(polls.inspect(claim.key()))
+				.hasValueSatisfying(entry -> assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMED)));
+		}
+	}
+
 	private List<Claim> claim(int count) {
 		List<String> keys = IntStream.range(0, count).mapToObj(i -> "lane-test:" + i).toList();
 		List<Claim> claims = this.engine.claimAll(keys, LEASE);
@@ -140,6 +162,30 @@ class CompletionLaneTests {
 
 	private static ConsumerRecord<String, String> record(int offset) {
 		return new ConsumerRecord<>("orders", 0, offset, "key-" + offset, "payload-" + offset);
+	}
+
+	/** The in-memory store, saying it completes a poll in one write, with the store calls it was asked. */
+	private static final class OnePollWrite extends ForwardingDedupStore {
+
+		final List<String> operations = new CopyOnWriteArrayList<>();
+
+		OnePollWrite(InMemoryDedupStore store) {
+			super(store);
+		}
+
+		@Override
+		public boolean completesPollsInOneWrite() {
+			return true;
+		}
+
+		@Override
+		protected <T> T around(StoreOperation operation, int keys, Supplier<T> step) {
+			if (operation != StoreOperation.INSPECT) {
+				this.operations.add(operation.methodName());
+			}
+			return step.get();
+		}
+
 	}
 
 	/** The in-memory store, with completions that can be made slow or failing. */
