@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ public final class JdbcDedupStore implements DedupStore {
 	}
 
 	/**
-	 * On MySQL and MariaDB ({@link TableSql#keepsPolls()}), outside the caller's transaction: the poll's keys
+	 * On MySQL, MariaDB and PostgreSQL ({@link TableSql#keepsPolls()}), outside the caller's transaction: the poll's keys
 	 * in state {@code P} under one poll row, which holds the lease and, once {@link #completePoll} marks it,
 	 * the CONSUMED state of them all. Elsewhere as {@link #claimAll}.
 	 */
@@ -140,29 +141,28 @@ public final class JdbcDedupStore implements DedupStore {
 		return claimInChunks(keys, owner, lease, new PollClaim(owner, keyRowMillis));
 	}
 
-	/** On MySQL and MariaDB: see {@link #claimPoll}. */
+	/** On MySQL, MariaDB and PostgreSQL: see {@link #claimPoll}. */
 	@Override
 	public boolean completesPollsInOneWrite() {
 		return this.sql.keepsPolls();
 	}
 
-	/** One poll row's update where the poll was claimed with {@link #claimPoll}; else as {@link #completeAll}. */
+	/**
+	 * Where the poll was claimed with {@link #claimPoll}: one single-row UPDATE of the poll's row, which marks
+	 * every key row it holds, whatever their number. When that row is not CONSUMING and live (the poll's lease
+	 * was lost, or the poll was claimed in a transaction or elsewhere as rows of their own), as
+	 * {@link #completeAll}. A key evicted while the poll ran answers true with the others: its row is gone
+	 * either way, and the next copy of its message runs.
+	 */
 	@Override
 	public List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
-		if (!this.sql.keepsPolls() || joinsCurrentTransaction() || keys.isEmpty() || keys.size() > StepArguments.CHUNK
-				|| !StepArguments.fitsOwner(owner) || !keys.stream().allMatch(StepArguments::fits)
-				|| new TreeSet<>(keys).size() != keys.size()) {
-			return completeAll(keys, owner, retention);
-		}
 		long retentionMillis = StepArguments.millis("retention", retention);
-		List<String> sorted = new ArrayList<>(new TreeSet<>(keys));
-		boolean[] results = run("complete a poll of " + StepArguments.describe(sorted),
-				connection -> this.sql.completePoll(connection, sorted, owner, retentionMillis));
-		Map<String, Boolean> completed = new HashMap<>();
-		for (int i = 0; i < sorted.size(); i++) {
-			completed.put(sorted.get(i), results[i]);
+		if (this.sql.keepsPolls() && !joinsCurrentTransaction() && !keys.isEmpty() && StepArguments.fitsOwner(owner)
+				&& new TreeSet<>(keys).size() == keys.size() && run("complete a poll of " + keys.size() + " keys",
+						connection -> this.sql.markPollRow(connection, owner, retentionMillis))) {
+			return Collections.nCopies(keys.size(), Boolean.TRUE);
 		}
-		return keys.stream().map(completed::get).toList();
+		return completeAll(keys, owner, retention);
 	}
 
 	/** The claim of {@link #claimAll}, or of {@link #claimPoll} when {@code poll} is given. */

@@ -37,6 +37,11 @@ import dev.dedup.core.store.ClaimResult;
  * or expired ones, and reads those again to see which now carry its owner (a multi-row upsert's count is a
  * sum). Completing a batch is likewise one UPDATE, and a read of which rows it marked only when it counts
  * fewer than asked. No step needs a transaction of its own.
+ *
+ * <p>A poll's claim ({@link #claimPoll}) writes its keys' rows in state {@code P} and the poll's own row in the
+ * same all-or-nothing INSERT; the poll's row holds their lease, and marking it CONSUMED marks them all
+ * ({@link #markPollRow}). Every read joins a {@code P} row to its poll's row (a self-join on the primary key),
+ * and a step on one key of a poll (complete, release, renew) works on that join.
  */
 final class MySqlTableSql extends TableSql {
 
@@ -268,38 +273,6 @@ final class MySqlTableSql extends TableSql {
 			}
 			statement.executeUpdate();
 		}
-	}
-
-	/**
-	 * Marks the poll's row CONSUMED, which marks every key row it holds, when {@code keys} are all held by it:
-	 * one statement. Otherwise (a key evicted, or the poll's lease lost) the keys are marked one row each, as
-	 * {@link #completeAll} does, which answers false for every key of a lost poll.
-	 */
-	@Override
-	boolean[] completePoll(Connection connection, List<String> keys, String owner, long retentionMillis)
-			throws SQLException {
-		String sql = "UPDATE " + this.table + " SET state = 'D', expires_at = " + nowPlusMillis()
-				+ ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key = ? AND state = 'C' AND expires_at > UTC_TIMESTAMP(3) "
-				+ "AND (SELECT COUNT(*) FROM (SELECT 1 FROM " + byPrimaryKey() + " WHERE dedup_key IN ("
-				+ placeholders(keys.size()) + ") AND state = 'P' AND owner = ?) AS held) = ?";
-		int marked;
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			int index = 1;
-			statement.setLong(index++, retentionMillis);
-			setText(statement, index++, PollClaim.rowKey(owner));
-			for (String key : keys) {
-				setText(statement, index++, key);
-			}
-			setText(statement, index++, owner);
-			statement.setInt(index, keys.size());
-			marked = statement.executeUpdate();
-		}
-		if (marked == 1) {
-			boolean[] answers = new boolean[keys.size()];
-			Arrays.fill(answers, true);
-			return answers;
-		}
-		return completeAll(connection, keys, owner, retentionMillis, StepContext.OWN_TRANSACTION);
 	}
 
 	/** The fast path: one statement for a new key, a locking read only when a live row was left alone. */

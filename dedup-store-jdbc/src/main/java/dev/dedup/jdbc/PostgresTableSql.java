@@ -19,6 +19,10 @@ import dev.dedup.core.store.ClaimResult;
  * (unlike {@code now()}, which stands still for a whole transaction) the time of this statement even inside
  * a long business transaction. Keys travel as one text array, so a batch is one statement whatever its size.
  *
+ * <p>A poll's keys are rows in state {@code P} under one poll row (as on MySQL: see {@link MySqlTableSql}),
+ * written by the claim's one statement, so completing the poll is one {@code UPDATE}; a taken-over key of a
+ * lapsed poll and every read join the poll's row.
+ *
  * <p>The claim is one statement when every key is new: {@code INSERT … ON CONFLICT DO UPDATE … WHERE expired
  * RETURNING} says which keys this call inserted or took over. Only when it returns fewer keys than asked does
  * a second statement read the other keys' rows (measured with {@code psql}: reading them in the same
@@ -53,7 +57,12 @@ final class PostgresTableSql extends TableSql {
 	ClaimResult[] claim(Connection connection, List<String> keys, String owner, long leaseMillis,
 			StepContext where)
 			throws SQLException {
-		Set<String> acquired = insertOrTakeOver(connection, keys, owner, leaseMillis);
+		return answers(connection, keys, insertOrTakeOver(connection, keys, owner, leaseMillis, null));
+	}
+
+	/** What each key answers, given the keys the claim's statement took: the others are read. */
+	private @Nullable ClaimResult[] answers(Connection connection, List<String> keys, Set<String> acquired)
+			throws SQLException {
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
 		if (acquired.size() == keys.size()) {
 			Arrays.fill(answers, ClaimResult.acquired()); // the common case: every key was new
@@ -69,28 +78,75 @@ final class PostgresTableSql extends TableSql {
 		return answers;
 	}
 
-	/** Inserts the absent keys and takes over the expired ones; returns which keys it took. */
-	private Set<String> insertOrTakeOver(Connection connection, List<String> keys, String owner, long leaseMillis)
+	@Override
+	boolean keepsPolls() {
+		return true;
+	}
+
+	/**
+	 * As {@link #claim}, each key's row in state {@code P} under the poll's row, which holds the lease; the
+	 * poll's row goes in the same statement as the first keys.
+	 */
+	@Override
+	@Nullable
+	ClaimResult[] claimPoll(Connection connection, List<String> keys, PollClaim poll, long leaseMillis)
 			throws SQLException {
+		String owner = poll.rowKey().substring(PollClaim.ROW_KEY_PREFIX.length());
+		Set<String> acquired = insertOrTakeOver(connection, keys, owner, leaseMillis, poll);
+		poll.rowWritten(true);
+		return answers(connection, keys, acquired);
+	}
+
+	/**
+	 * Inserts the absent keys and takes over the expired ones (a key of a poll whose poll's row is gone or
+	 * lapsed is expired; one whose poll's row lives is not, whatever its own expiry); returns which keys it
+	 * took. For a poll, the keys' rows are in state {@code P}, and the poll's row goes in too unless written.
+	 */
+	private Set<String> insertOrTakeOver(Connection connection, List<String> keys, String owner, long leaseMillis,
+			@Nullable PollClaim poll) throws SQLException {
+		boolean withPollRow = poll != null && !poll.rowWritten();
 		String sql = "INSERT INTO " + this.table + " AS d (dedup_key, state, owner, expires_at, result, created_at, "
-				+ "updated_at) SELECT k, 'C', ?, " + nowPlusMillis()
-				+ ", NULL, statement_timestamp(), statement_timestamp() FROM unnest(CAST(? AS TEXT[])) AS k "
-				+ "ON CONFLICT (dedup_key) DO UPDATE SET state = 'C', owner = EXCLUDED.owner, "
+				+ "updated_at) SELECT k, '" + (poll == null ? "C" : "P") + "', ?, " + nowPlusMillis()
+				+ ", CAST(NULL AS BYTEA), statement_timestamp(), statement_timestamp() FROM unnest(CAST(? AS TEXT[])) AS k"
+				+ (withPollRow ? " UNION ALL SELECT ?, 'C', ?, " + nowPlusMillis()
+						+ ", NULL, statement_timestamp(), statement_timestamp()" : "")
+				+ " ON CONFLICT (dedup_key) DO UPDATE SET state = EXCLUDED.state, owner = EXCLUDED.owner, "
 				+ "expires_at = EXCLUDED.expires_at, result = NULL, created_at = EXCLUDED.created_at, "
-				+ "updated_at = EXCLUDED.updated_at WHERE d.expires_at <= statement_timestamp() "
-				+ "RETURNING d.dedup_key";
+				+ "updated_at = EXCLUDED.updated_at WHERE (d.state <> 'P' AND d.expires_at <= statement_timestamp()) "
+				+ "OR (d.state = 'P' AND NOT EXISTS (SELECT 1 FROM " + this.table + " p WHERE p.dedup_key = "
+				+ pollRowOf("d") + " AND p.expires_at > statement_timestamp())) RETURNING d.dedup_key";
 		Set<String> acquired = new HashSet<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			statement.setString(1, owner);
-			statement.setLong(2, leaseMillis);
-			statement.setArray(3, connection.createArrayOf("text", keys.toArray()));
+			int index = 1;
+			statement.setString(index++, owner);
+			statement.setLong(index++, poll == null ? leaseMillis : poll.keyRowMillis());
+			statement.setArray(index++, connection.createArrayOf("text", keys.toArray()));
+			if (withPollRow) {
+				statement.setString(index++, poll.rowKey());
+				statement.setString(index++, owner);
+				statement.setLong(index, leaseMillis);
+			}
 			try (ResultSet rows = statement.executeQuery()) {
 				while (rows.next()) {
 					acquired.add(rows.getString(1));
 				}
 			}
 		}
+		if (withPollRow) {
+			acquired.remove(poll.rowKey());
+		}
 		return acquired;
+	}
+
+	/** The key of the poll row of key row {@code alias}, as SQL. */
+	private static String pollRowOf(String alias) {
+		return "CHR(1) || 'poll:' || " + alias + ".owner";
+	}
+
+	/** A live poll row of key row {@code alias}, CONSUMING with {@code consuming}, as an SQL condition. */
+	private String livePollRowOf(String alias, boolean consuming) {
+		return "EXISTS (SELECT 1 FROM " + this.table + " p WHERE p.dedup_key = " + pollRowOf(alias)
+				+ (consuming ? " AND p.state = 'C'" : "") + " AND p.expires_at > statement_timestamp())";
 	}
 
 	@Override
@@ -99,16 +155,13 @@ final class PostgresTableSql extends TableSql {
 		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = NULL, expires_at = "
 				+ nowPlusMillis() + ", updated_at = statement_timestamp() WHERE dedup_key = ANY(CAST(? AS TEXT[])) "
 				+ "AND state = 'C' AND owner = ?" + expiryCheck(where) + " RETURNING dedup_key";
-		Set<String> completed = new HashSet<>();
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			statement.setLong(1, retentionMillis);
-			statement.setArray(2, connection.createArrayOf("text", keys.toArray()));
-			statement.setString(3, owner);
-			try (ResultSet rows = statement.executeQuery()) {
-				while (rows.next()) {
-					completed.add(rows.getString(1));
-				}
-			}
+		Set<String> completed = markReturning(connection, sql, keys, owner, retentionMillis);
+		if (completed.size() < keys.size()) {
+			// Keys of this owner's poll, while the poll's row is CONSUMING and live, one row each.
+			completed.addAll(markReturning(connection, "UPDATE " + this.table + " AS k SET state = 'D', owner = NULL, "
+					+ "result = NULL, expires_at = " + nowPlusMillis() + ", updated_at = statement_timestamp() "
+					+ "WHERE dedup_key = ANY(CAST(? AS TEXT[])) AND state = 'P' AND owner = ? AND "
+					+ livePollRowOf("k", true) + " RETURNING dedup_key", keys, owner, retentionMillis));
 		}
 		boolean[] answers = new boolean[keys.size()];
 		for (int i = 0; i < keys.size(); i++) {
@@ -117,11 +170,87 @@ final class PostgresTableSql extends TableSql {
 		return answers;
 	}
 
+	/** Runs a mark of {@code keys} ({@code retentionMillis}, the keys, the owner); returns the keys it marked. */
+	private static Set<String> markReturning(Connection connection, String sql, List<String> keys, String owner,
+			long retentionMillis) throws SQLException {
+		Set<String> marked = new HashSet<>();
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, retentionMillis);
+			statement.setArray(2, connection.createArrayOf("text", keys.toArray()));
+			statement.setString(3, owner);
+			try (ResultSet rows = statement.executeQuery()) {
+				while (rows.next()) {
+					marked.add(rows.getString(1));
+				}
+			}
+		}
+		return marked;
+	}
+
+	/** A key of a poll: CONSUMED on its own row, while its poll's row is CONSUMING and live. */
+	@Override
+	boolean complete(Connection connection, String key, String owner, long retentionMillis,
+			byte @Nullable [] result, StepContext where) throws SQLException {
+		if (super.complete(connection, key, owner, retentionMillis, result, where)) {
+			return true;
+		}
+		String sql = "UPDATE " + this.table + " AS k SET state = 'D', owner = NULL, result = ?, expires_at = "
+				+ nowPlusMillis() + ", updated_at = statement_timestamp() WHERE dedup_key = ? AND state = 'P' "
+				+ "AND owner = ? AND " + livePollRowOf("k", true);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			setResult(statement, 1, result);
+			statement.setLong(2, retentionMillis);
+			statement.setString(3, key);
+			statement.setString(4, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/** A key of a poll: deleted while its poll's row is CONSUMING and live. */
+	@Override
+	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
+		if (super.release(connection, key, owner, where)) {
+			return true;
+		}
+		String sql = "DELETE FROM " + this.table + " AS k WHERE dedup_key = ? AND state = 'P' AND owner = ? AND "
+				+ livePollRowOf("k", true);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, key);
+			statement.setString(2, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/** A key of a poll renews its poll's row. */
+	@Override
+	boolean renew(Connection connection, String key, String owner, long leaseMillis) throws SQLException {
+		if (super.renew(connection, key, owner, leaseMillis)) {
+			return true;
+		}
+		String sql = "UPDATE " + this.table + " SET expires_at = " + nowPlusMillis() + ", updated_at = "
+				+ "statement_timestamp() WHERE dedup_key = ? AND state = 'C' AND expires_at > statement_timestamp() "
+				+ "AND EXISTS (SELECT 1 FROM " + this.table + " WHERE dedup_key = ? AND state = 'P' AND owner = ?)";
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, leaseMillis);
+			statement.setString(2, PollClaim.rowKey(owner));
+			statement.setString(3, key);
+			statement.setString(4, owner);
+			return statement.executeUpdate() == 1;
+		}
+	}
+
+	/**
+	 * The live rows among {@code keys}, a key of a poll with its poll row's state and remaining time (absent
+	 * when that row is gone or lapsed).
+	 */
 	@Override
 	Map<String, LiveRow> readLive(Connection connection, List<String> keys, boolean lock) throws SQLException {
-		String sql = "SELECT dedup_key, state, owner, result, " + remainingMillis() + " FROM " + this.table
-				+ " WHERE dedup_key = ANY(CAST(? AS TEXT[])) AND expires_at > statement_timestamp()"
-				+ (lock ? " FOR UPDATE" : "");
+		String sql = "SELECT k.dedup_key, CASE WHEN k.state = 'P' THEN p.state ELSE k.state END, k.owner, k.result, "
+				+ "CAST(EXTRACT(EPOCH FROM (CASE WHEN k.state = 'P' THEN p.expires_at ELSE k.expires_at END "
+				+ "- statement_timestamp())) * 1000 AS BIGINT) FROM " + this.table + " k LEFT JOIN " + this.table
+				+ " p ON k.state = 'P' AND p.dedup_key = " + pollRowOf("k") + " AND p.expires_at > statement_timestamp() "
+				+ "WHERE k.dedup_key = ANY(CAST(? AS TEXT[])) AND ((k.state <> 'P' AND k.expires_at > "
+				+ "statement_timestamp()) OR p.dedup_key IS NOT NULL)" + (lock ? " FOR UPDATE OF k" : "");
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setArray(1, connection.createArrayOf("text", keys.toArray()));
 			try (ResultSet rows = statement.executeQuery()) {
@@ -133,9 +262,10 @@ final class PostgresTableSql extends TableSql {
 	/** SKIP LOCKED: purgers on several instances take different rows instead of waiting for each other. */
 	@Override
 	int purge(Connection connection, int limit) throws SQLException {
+		// A key of a poll only once its poll's row is gone or lapsed; a poll row never comes back.
 		String sql = "DELETE FROM " + this.table + " WHERE dedup_key IN (SELECT dedup_key FROM " + this.table
-				+ " WHERE expires_at <= statement_timestamp() LIMIT ? FOR UPDATE SKIP LOCKED) "
-				+ "AND expires_at <= statement_timestamp()";
+				+ " AS k WHERE expires_at <= statement_timestamp() AND (state <> 'P' OR NOT " + livePollRowOf("k", false)
+				+ ") LIMIT ? FOR UPDATE SKIP LOCKED) AND expires_at <= statement_timestamp()";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setInt(1, limit);
 			return statement.executeUpdate();

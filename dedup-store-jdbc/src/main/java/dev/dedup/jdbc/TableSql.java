@@ -56,7 +56,7 @@ abstract class TableSql {
 
 	/**
 	 * Whether this dialect keeps polls: {@link #claimPoll} writes a poll's key rows in state {@code P} under
-	 * one poll row, and {@link #completePoll} marks them all with that row. A dialect that does not is never
+	 * one poll row, and {@link #markPollRow} marks them all with that row. A dialect that does not is never
 	 * asked to, and its tables never hold such rows.
 	 */
 	boolean keepsPolls() {
@@ -70,10 +70,19 @@ abstract class TableSql {
 		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
 	}
 
-	/** Completes the distinct, sorted keys a poll still holds, on a connection of its own ({@link #keepsPolls()}). */
-	boolean[] completePoll(Connection connection, List<String> keys, String owner, long retentionMillis)
-			throws SQLException {
-		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
+	/**
+	 * The poll row of {@code owner}, CONSUMING and live → CONSUMED until now + retention, which marks every key
+	 * row the poll holds ({@link #keepsPolls()}).
+	 * @return false if the row is not CONSUMING and live (the poll's lease was lost, or there is no such row)
+	 */
+	boolean markPollRow(Connection connection, String owner, long retentionMillis) throws SQLException {
+		String sql = "UPDATE " + this.table + " SET state = 'D', expires_at = " + nowPlusMillis() + ", updated_at = "
+				+ now() + " WHERE dedup_key = ? AND state = 'C' AND expires_at > " + now();
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setLong(1, retentionMillis);
+			setText(statement, 2, PollClaim.rowKey(owner));
+			return statement.executeUpdate() == 1;
+		}
 	}
 
 	/** Completes distinct, sorted keys without result; one answer per key, in order. */

@@ -202,8 +202,8 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	/**
-	 * A key of a poll lives by its poll's row on MySQL and MariaDB: its own expiry only tells the purge when
-	 * to look at that row. Elsewhere each key has its own row, and the same holds.
+	 * A key of a poll lives by its poll's row on MySQL, MariaDB and PostgreSQL: its own expiry only tells the
+	 * purge when to look at that row. On H2 each key has its own row, and the same holds.
 	 */
 	@Test
 	void purgeKeepsTheKeysOfARunningOrConsumedPollPastTheirOwnExpiryAndDeletesThoseOfALapsedOne() {

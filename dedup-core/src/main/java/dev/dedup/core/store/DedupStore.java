@@ -104,7 +104,9 @@ public interface DedupStore {
 	 * Complete the keys of a {@link #claimPoll} still claimed under {@code owner}: the caller lists all of
 	 * them in {@code keys}, having completed or released every other key of that poll, and waited for those
 	 * steps, first. One answer per key, in order, as {@link #completeAll}; a store that keeps one lease per
-	 * poll answers false for every key when that lease was lost. The default is {@link #completeAll}.
+	 * poll answers false for every key when that lease was lost, and may answer true for a key
+	 * {@linkplain #evict evicted} while the poll ran (its entry is gone either way). The default is
+	 * {@link #completeAll}.
 	 */
 	default List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
 		return completeAll(keys, owner, retention);
