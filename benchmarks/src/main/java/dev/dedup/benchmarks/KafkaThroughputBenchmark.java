@@ -103,6 +103,17 @@ public final class KafkaThroughputBenchmark {
 		MARIADB_CLAIM_CEILING("dedup-mariadb-claim-ceiling", Map.of("dedup.store", "jdbc", "bench.store-marks",
 				"one-marker-per-call")),
 
+		/**
+		 * dedup on MariaDB by the path every store took before a poll's keys shared a poll row: each key its
+		 * own lease and mark ({@link PerKeyMarksStore}); the same code and table, for a comparison in one run.
+		 */
+		MARIADB_PER_KEY_MARKS("dedup-mariadb-per-key-marks", Map.of("dedup.store", "jdbc", "bench.store-marks",
+				"per-key")),
+
+		/** As {@link #MARIADB_PER_KEY_MARKS}, on PostgreSQL. */
+		POSTGRESQL_PER_KEY_MARKS("dedup-postgresql-per-key-marks", Map.of("dedup.store", "jdbc", "bench.store-marks",
+				"per-key")),
+
 		/** As {@link #MARIADB_CLAIM_CEILING}, on PostgreSQL. */
 		POSTGRESQL_CLAIM_CEILING("dedup-postgresql-claim-ceiling", Map.of("dedup.store", "jdbc",
 				"bench.store-marks", "one-marker-per-call")),
@@ -357,7 +368,8 @@ public final class KafkaThroughputBenchmark {
 		properties.put("spring.data.redis.repositories.enabled", "false");
 		// Every variant gets a DataSource (the JDBC store is on the classpath); the JDBC variants use it.
 		if (variant == Variant.POSTGRESQL || variant == Variant.FLOOR_POSTGRESQL
-				|| variant == Variant.FLOOR_POSTGRESQL_POLL_MARK || variant == Variant.POSTGRESQL_CLAIM_CEILING) {
+				|| variant == Variant.FLOOR_POSTGRESQL_POLL_MARK || variant == Variant.POSTGRESQL_CLAIM_CEILING
+				|| variant == Variant.POSTGRESQL_PER_KEY_MARKS) {
 			if (work().equals("db-row")) {
 				throw new IllegalArgumentException("work=db-row writes its rows to MariaDB; run dedup-postgresql with work=none");
 			}
@@ -432,14 +444,17 @@ public final class KafkaThroughputBenchmark {
 		boolean dedup = !context.getBeansOfType(DedupKafkaStats.class).isEmpty();
 		DedupStore bean = context.getBean(DedupStore.class);
 		boolean ceiling = bean instanceof OneMarkerPerCallStore;
-		String store = (bean instanceof OneMarkerPerCallStore wrapper ? wrapper.store() : bean).getClass().getSimpleName();
+		boolean perKey = bean instanceof PerKeyMarksStore;
+		DedupStore inner = bean instanceof OneMarkerPerCallStore wrapper ? wrapper.store() : bean;
+		String store = ForwardingDedupStore.innermost(inner).getClass().getSimpleName();
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
 			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_REDIS_POLL_MARK, FLOOR_MARIADB, FLOOR_POSTGRESQL,
 					FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS, REDIS_MARK_LINGER_5MS -> batches && store.equals("RedisDedupStore");
-			case MARIADB, POSTGRESQL -> batches && !ceiling && store.equals("JdbcDedupStore");
+			case MARIADB, POSTGRESQL -> batches && !ceiling && !perKey && store.equals("JdbcDedupStore");
+			case MARIADB_PER_KEY_MARKS, POSTGRESQL_PER_KEY_MARKS -> batches && perKey && store.equals("JdbcDedupStore");
 			case MARIADB_CLAIM_CEILING, POSTGRESQL_CLAIM_CEILING -> batches && ceiling && store.equals("JdbcDedupStore");
 			case REDIS_PER_RECORD -> dedup && !batches && store.equals("RedisDedupStore");
 			case MARIADB_PER_RECORD -> dedup && !batches && store.equals("JdbcDedupStore");

@@ -54,6 +54,19 @@ class ThroughputApplication {
 		};
 	}
 
+	/** The {@code *-per-key-marks} variants: the store's per-key path, as before polls had rows of their own. */
+	@Bean
+	@ConditionalOnProperty(name = "bench.store-marks", havingValue = "per-key")
+	static BeanPostProcessor perKeyMarks() {
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String beanName) {
+				return bean instanceof DedupStore store && !(bean instanceof PerKeyMarksStore)
+						? new PerKeyMarksStore(store) : bean;
+			}
+		};
+	}
+
 	@Bean
 	@ConditionalOnProperty(name = "bench.listener", havingValue = "record", matchIfMissing = true)
 	RecordListener recordListener(CountingListener counting) {
