@@ -235,16 +235,12 @@ final class MySqlTableSql extends TableSql {
 	@Nullable
 	ClaimResult[] claimPoll(Connection connection, List<String> keys, PollClaim poll, long leaseMillis)
 			throws SQLException {
-		String owner = pollOwner(poll);
+		String owner = poll.owner();
 		if (connection.getAutoCommit() && insertAllNew(connection, keys, owner, leaseMillis, poll)) {
 			poll.rowWritten(true);
 			return allAcquired(keys.size());
 		}
 		return readUpsertRead(connection, keys, owner, leaseMillis, poll);
-	}
-
-	private String pollOwner(PollClaim poll) {
-		return poll.rowKey().substring(PollClaim.ROW_KEY_PREFIX.length());
 	}
 
 	private void insertPollRow(Connection connection, PollClaim poll, String owner, long leaseMillis)
@@ -410,6 +406,12 @@ final class MySqlTableSql extends TableSql {
 		String sql = "UPDATE " + byPrimaryKey() + " SET state = 'D', result = NULL, expires_at = "
 				+ nowPlusMillis() + ", updated_at = UTC_TIMESTAMP(3) WHERE dedup_key IN ("
 				+ placeholders(keys.size()) + ") AND state = 'C' AND owner = ?" + expiryCheck(checkExpiry);
+		return mark(connection, sql, keys, owner, retentionMillis);
+	}
+
+	/** Runs a multi-row mark whose parameters are the retention, the keys and the owner; returns its count. */
+	private int mark(Connection connection, String sql, List<String> keys, String owner, long retentionMillis)
+			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			statement.setLong(1, retentionMillis);
 			for (int i = 0; i < keys.size(); i++) {
@@ -431,14 +433,7 @@ final class MySqlTableSql extends TableSql {
 				+ "k.result = NULL, k.expires_at = " + nowPlusMillis() + ", k.updated_at = UTC_TIMESTAMP(3) "
 				+ "WHERE k.dedup_key IN (" + placeholders(keys.size()) + ") AND k.state = 'P' AND k.owner = ? "
 				+ "AND p.dedup_key IS NOT NULL";
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			statement.setLong(1, retentionMillis);
-			for (int i = 0; i < keys.size(); i++) {
-				setText(statement, i + 2, keys.get(i));
-			}
-			setText(statement, keys.size() + 2, owner);
-			return statement.executeUpdate();
-		}
+		return mark(connection, sql, keys, owner, retentionMillis);
 	}
 
 	/**

@@ -30,6 +30,10 @@ final class PollClaim {
 		return ROW_KEY_PREFIX + owner;
 	}
 
+	String owner() {
+		return this.owner;
+	}
+
 	String rowKey() {
 		return rowKey(this.owner);
 	}

@@ -91,7 +91,7 @@ final class PostgresTableSql extends TableSql {
 	@Nullable
 	ClaimResult[] claimPoll(Connection connection, List<String> keys, PollClaim poll, long leaseMillis)
 			throws SQLException {
-		String owner = poll.rowKey().substring(PollClaim.ROW_KEY_PREFIX.length());
+		String owner = poll.owner();
 		Set<String> acquired = insertOrTakeOver(connection, keys, owner, leaseMillis, poll);
 		poll.rowWritten(true);
 		return answers(connection, keys, acquired);
