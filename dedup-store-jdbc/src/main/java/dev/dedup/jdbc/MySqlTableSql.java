@@ -330,17 +330,19 @@ final class MySqlTableSql extends TableSql {
 	private int upsert(Connection connection, List<String> keys, String owner, long millis, String state)
 			throws SQLException {
 		String row = "(?, '" + state + "', ?, " + nowPlusMillis() + ", NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
-		// A key of a poll whose own expiry passed lives on while its poll's row does: a single claim leaves it
-		// alone. A poll's claim (state P) only upserts keys that its read found absent, after deleting the
-		// rows of lapsed polls, so among them no such row is left; there the check would defeat itself, as
-		// MySQL assigns left to right and the state is already P when expires_at's condition is evaluated.
-		String expired = "expires_at <= UTC_TIMESTAMP(3)" + ("P".equals(state) ? "" : " AND state <> 'P'");
+		// A key of a poll whose own expiry passed lives on while its poll's row does, so no upsert takes over
+		// a P row (the rows of lapsed polls are deleted first). MySQL assigns left to right, each assignment
+		// seeing those before it: for a single claim (state C) every condition is the same, expires_at last;
+		// for a poll's claim the state becomes P, which would turn that condition false halfway, so the owner
+		// goes first and the rest ask whether it is now the poll's (a poll's owner is new, in no other row).
+		String expired = "expires_at <= UTC_TIMESTAMP(3) AND state <> 'P'";
+		String taken = "P".equals(state) ? "owner <=> VALUES(owner)" : expired;
 		String sql = "INSERT INTO " + this.table + " (dedup_key, state, owner, expires_at, result, created_at, "
 				+ "updated_at) VALUES " + String.join(", ", Collections.nCopies(keys.size(), row))
 				+ " ON DUPLICATE KEY UPDATE owner = IF(" + expired + ", VALUES(owner), owner), result = IF("
-				+ expired + ", NULL, result), created_at = IF(" + expired + ", VALUES(created_at), created_at), "
-				+ "updated_at = IF(" + expired + ", VALUES(updated_at), updated_at), state = IF(" + expired
-				+ ", VALUES(state), state), expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)";
+				+ taken + ", NULL, result), created_at = IF(" + taken + ", VALUES(created_at), created_at), "
+				+ "updated_at = IF(" + taken + ", VALUES(updated_at), updated_at), state = IF(" + taken
+				+ ", VALUES(state), state), expires_at = IF(" + taken + ", VALUES(expires_at), expires_at)";
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			int index = 1;
 			for (String key : keys) {

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -20,8 +21,8 @@ import dev.dedup.core.store.ClaimResult;
  * a long business transaction. Keys travel as one text array, so a batch is one statement whatever its size.
  *
  * <p>A poll's keys are rows in state {@code P} under one poll row (as on MySQL: see {@link MySqlTableSql}),
- * written by the claim's one statement, so completing the poll is one {@code UPDATE}; a taken-over key of a
- * lapsed poll and every read join the poll's row.
+ * written by the claim's one statement, so completing the poll is one {@code UPDATE}; every read joins the
+ * poll's row, and a key of a lapsed poll is deleted before it is claimed again.
  *
  * <p>The claim is one statement when every key is new: {@code INSERT … ON CONFLICT DO UPDATE … WHERE expired
  * RETURNING} says which keys this call inserted or took over. Only when it returns fewer keys than asked does
@@ -60,7 +61,10 @@ final class PostgresTableSql extends TableSql {
 		return answers(connection, keys, insertOrTakeOver(connection, keys, owner, leaseMillis, null));
 	}
 
-	/** What each key answers, given the keys the claim's statement took: the others are read. */
+	/**
+	 * What each key answers, given the keys the claim's statement took: the others are read, and a key with
+	 * neither (a key of a lapsed poll) is deleted, to be claimed again when the claim retries.
+	 */
 	private @Nullable ClaimResult[] answers(Connection connection, List<String> keys, Set<String> acquired)
 			throws SQLException {
 		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys.size()];
@@ -70,12 +74,33 @@ final class PostgresTableSql extends TableSql {
 		}
 		List<String> found = keys.stream().filter(key -> !acquired.contains(key)).toList();
 		Map<String, LiveRow> live = readLive(connection, found, false);
+		List<String> lapsed = new ArrayList<>();
 		for (int i = 0; i < keys.size(); i++) {
 			String key = keys.get(i);
 			LiveRow row = live.get(key);
 			answers[i] = acquired.contains(key) ? ClaimResult.acquired() : row == null ? null : row.answer();
+			if (answers[i] == null) {
+				lapsed.add(key);
+			}
+		}
+		if (!lapsed.isEmpty()) {
+			forgetLapsedPollKeys(connection, lapsed);
 		}
 		return answers;
+	}
+
+	/**
+	 * Deletes the rows among {@code keys} of polls whose own row is gone or lapsed. Safe on this statement's
+	 * snapshot: a key row becomes a poll's only in its poll row's transaction or after it, so wherever the
+	 * key row is seen as the poll's, its poll row is seen too.
+	 */
+	private void forgetLapsedPollKeys(Connection connection, List<String> keys) throws SQLException {
+		String sql = "DELETE FROM " + this.table + " AS k WHERE dedup_key = ANY(CAST(? AS TEXT[])) AND state = 'P' "
+				+ "AND NOT " + livePollRowOf("k", false);
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setArray(1, connection.createArrayOf("text", keys.toArray()));
+			statement.executeUpdate();
+		}
 	}
 
 	@Override
@@ -98,9 +123,11 @@ final class PostgresTableSql extends TableSql {
 	}
 
 	/**
-	 * Inserts the absent keys and takes over the expired ones (a key of a poll whose poll's row is gone or
-	 * lapsed is expired; one whose poll's row lives is not, whatever its own expiry); returns which keys it
-	 * took. For a poll, the keys' rows are in state {@code P}, and the poll's row goes in too unless written.
+	 * Inserts the absent keys and takes over the expired ones, never a key of a poll (whose own expiry does
+	 * not say whether it lives); returns which keys it took. For a poll, the keys' rows are in state
+	 * {@code P}, and the poll's row goes in too unless written. ON CONFLICT sees the latest row, but a
+	 * subquery there would see this statement's snapshot, in which the poll row of a key another claim has
+	 * just written may not be yet: the keys of lapsed polls are deleted on their own instead ({@link #answers}).
 	 */
 	private Set<String> insertOrTakeOver(Connection connection, List<String> keys, String owner, long leaseMillis,
 			@Nullable PollClaim poll) throws SQLException {
@@ -112,9 +139,8 @@ final class PostgresTableSql extends TableSql {
 						+ ", NULL, statement_timestamp(), statement_timestamp()" : "")
 				+ " ON CONFLICT (dedup_key) DO UPDATE SET state = EXCLUDED.state, owner = EXCLUDED.owner, "
 				+ "expires_at = EXCLUDED.expires_at, result = NULL, created_at = EXCLUDED.created_at, "
-				+ "updated_at = EXCLUDED.updated_at WHERE (d.state <> 'P' AND d.expires_at <= statement_timestamp()) "
-				+ "OR (d.state = 'P' AND NOT EXISTS (SELECT 1 FROM " + this.table + " p WHERE p.dedup_key = "
-				+ pollRowOf("d") + " AND p.expires_at > statement_timestamp())) RETURNING d.dedup_key";
+				+ "updated_at = EXCLUDED.updated_at WHERE d.state <> 'P' AND d.expires_at <= statement_timestamp() "
+				+ "RETURNING d.dedup_key";
 		Set<String> acquired = new HashSet<>();
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			int index = 1;

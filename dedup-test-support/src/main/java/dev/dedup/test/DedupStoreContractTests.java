@@ -3,6 +3,7 @@ package dev.dedup.test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
@@ -397,6 +398,46 @@ public abstract class DedupStoreContractTests {
 		assertThat(store().release(keys.get(0), poll)).isFalse();
 		assertThat(store().renew(keys.get(0), poll, longLease())).isFalse();
 		assertThat(store().complete(keys.get(3), OTHER, longLease(), null)).isTrue();
+	}
+
+	/** Polls that share keys and claim them at the same moment: each key goes to exactly one of them. */
+	@Test
+	void eachKeyOfPollsClaimedAtOnceGoesToExactlyOneOfThem() throws Exception {
+		int threads = 8;
+		ExecutorService executor = Executors.newFixedThreadPool(threads);
+		try {
+			for (int round = 0; round < 10; round++) {
+				List<String> keys = new ArrayList<>();
+				for (int k = 0; k < 20; k++) {
+					keys.add(key("poll-race-" + round + "-" + k));
+				}
+				CountDownLatch ready = new CountDownLatch(threads);
+				CountDownLatch start = new CountDownLatch(1);
+				List<Future<List<ClaimResult>>> polls = new ArrayList<>();
+				for (int i = 0; i < threads; i++) {
+					// Each poll in its own order, so that they meet on different keys.
+					List<String> order = new ArrayList<>(keys);
+					Collections.rotate(order, i * 3);
+					polls.add(executor.submit(() -> {
+						ready.countDown();
+						start.await();
+						return store().claimPoll(order, newOwner(), longLease(), longLease());
+					}));
+				}
+				assertThat(ready.await(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+				start.countDown();
+				int acquired = 0;
+				for (Future<List<ClaimResult>> poll : polls) {
+					acquired += (int) poll.get(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS).stream()
+						.filter(result -> result.outcome() == ACQUIRED)
+						.count();
+				}
+				assertThat(acquired).as("keys acquired in round %d", round).isEqualTo(keys.size());
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
 	}
 
 	@Test
