@@ -462,38 +462,17 @@ final class MySqlTableSql extends TableSql {
 		return row != null && row.isConsumingBy(owner);
 	}
 
-	/** A key of a poll: CONSUMED on its own row, while its poll's row is CONSUMING and live. */
 	@Override
-	boolean complete(Connection connection, String key, String owner, long retentionMillis,
-			byte @Nullable [] result, StepContext where) throws SQLException {
-		if (super.complete(connection, key, owner, retentionMillis, result, where)) {
-			return true;
-		}
-		String sql = "UPDATE " + this.table + " k" + pollRowJoin(true) + " SET k.state = 'D', k.owner = NULL, "
+	String completePollKeySql() {
+		return "UPDATE " + this.table + " k" + pollRowJoin(true) + " SET k.state = 'D', k.owner = NULL, "
 				+ "k.result = ?, k.expires_at = " + nowPlusMillis() + ", k.updated_at = UTC_TIMESTAMP(3) "
 				+ "WHERE k.dedup_key = ? AND k.state = 'P' AND k.owner = ? AND p.dedup_key IS NOT NULL";
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			setResult(statement, 1, result);
-			statement.setLong(2, retentionMillis);
-			setText(statement, 3, key);
-			setText(statement, 4, owner);
-			return statement.executeUpdate() == 1;
-		}
 	}
 
-	/** A key of a poll: deleted while its poll's row is CONSUMING and live. */
 	@Override
-	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
-		if (super.release(connection, key, owner, where)) {
-			return true;
-		}
-		String sql = "DELETE k FROM " + this.table + " k" + pollRowJoin(true) + " WHERE k.dedup_key = ? "
+	String releasePollKeySql() {
+		return "DELETE k FROM " + this.table + " k" + pollRowJoin(true) + " WHERE k.dedup_key = ? "
 				+ "AND k.state = 'P' AND k.owner = ? AND p.dedup_key IS NOT NULL";
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			setText(statement, 1, key);
-			setText(statement, 2, owner);
-			return statement.executeUpdate() == 1;
-		}
 	}
 
 	/**

@@ -213,38 +213,17 @@ final class PostgresTableSql extends TableSql {
 		return marked;
 	}
 
-	/** A key of a poll: CONSUMED on its own row, while its poll's row is CONSUMING and live. */
 	@Override
-	boolean complete(Connection connection, String key, String owner, long retentionMillis,
-			byte @Nullable [] result, StepContext where) throws SQLException {
-		if (super.complete(connection, key, owner, retentionMillis, result, where)) {
-			return true;
-		}
-		String sql = "UPDATE " + this.table + " AS k SET state = 'D', owner = NULL, result = ?, expires_at = "
+	String completePollKeySql() {
+		return "UPDATE " + this.table + " AS k SET state = 'D', owner = NULL, result = ?, expires_at = "
 				+ nowPlusMillis() + ", updated_at = statement_timestamp() WHERE dedup_key = ? AND state = 'P' "
 				+ "AND owner = ? AND " + livePollRowOf("k", true);
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			setResult(statement, 1, result);
-			statement.setLong(2, retentionMillis);
-			statement.setString(3, key);
-			statement.setString(4, owner);
-			return statement.executeUpdate() == 1;
-		}
 	}
 
-	/** A key of a poll: deleted while its poll's row is CONSUMING and live. */
 	@Override
-	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
-		if (super.release(connection, key, owner, where)) {
-			return true;
-		}
-		String sql = "DELETE FROM " + this.table + " AS k WHERE dedup_key = ? AND state = 'P' AND owner = ? AND "
+	String releasePollKeySql() {
+		return "DELETE FROM " + this.table + " AS k WHERE dedup_key = ? AND state = 'P' AND owner = ? AND "
 				+ livePollRowOf("k", true);
-		try (PreparedStatement statement = connection.prepareStatement(sql)) {
-			statement.setString(1, key);
-			statement.setString(2, owner);
-			return statement.executeUpdate() == 1;
-		}
 	}
 
 	/** A key of a poll renews its poll's row. */

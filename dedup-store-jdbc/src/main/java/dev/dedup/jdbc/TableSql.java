@@ -96,7 +96,7 @@ abstract class TableSql {
 	void prepare(Connection connection) throws SQLException {
 	}
 
-	static void setResult(PreparedStatement statement, int index, byte @Nullable [] result) throws SQLException {
+	private static void setResult(PreparedStatement statement, int index, byte @Nullable [] result) throws SQLException {
 		if (result != null) {
 			statement.setBytes(index, result);
 		}
@@ -114,11 +114,24 @@ abstract class TableSql {
 		return resultSet.getString(column);
 	}
 
+	/**
+	 * CONSUMING under {@code owner} → CONSUMED: the key's own row, or else, where the dialect keeps polls, a
+	 * key of this owner's poll ({@link #completePollKeySql()}).
+	 */
 	boolean complete(Connection connection, String key, String owner, long retentionMillis,
 			byte @Nullable [] result, StepContext where) throws SQLException {
 		String sql = "UPDATE " + this.table + " SET state = 'D', owner = NULL, result = ?, expires_at = "
 				+ nowPlusMillis() + ", updated_at = " + now() + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
 				+ expiryCheck(where);
+		if (completeOne(connection, sql, key, owner, retentionMillis, result)) {
+			return true;
+		}
+		return keepsPolls() && completeOne(connection, completePollKeySql(), key, owner, retentionMillis, result);
+	}
+
+	/** Runs a complete whose parameters are the result, the retention, the key and the owner. */
+	private boolean completeOne(Connection connection, String sql, String key, String owner, long retentionMillis,
+			byte @Nullable [] result) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			setResult(statement, 1, result);
 			statement.setLong(2, retentionMillis);
@@ -128,14 +141,42 @@ abstract class TableSql {
 		}
 	}
 
+	/**
+	 * CONSUMING under {@code owner} → deleted: the key's own row, or else, where the dialect keeps polls, a
+	 * key of this owner's poll ({@link #releasePollKeySql()}).
+	 */
 	boolean release(Connection connection, String key, String owner, StepContext where) throws SQLException {
 		String sql = "DELETE FROM " + this.table + " WHERE dedup_key = ? AND state = 'C' AND owner = ?"
 				+ expiryCheck(where);
+		if (releaseOne(connection, sql, key, owner)) {
+			return true;
+		}
+		return keepsPolls() && releaseOne(connection, releasePollKeySql(), key, owner);
+	}
+
+	/** Runs a release whose parameters are the key and the owner. */
+	private boolean releaseOne(Connection connection, String sql, String key, String owner) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(sql)) {
 			setText(statement, 1, key);
 			setText(statement, 2, owner);
 			return statement.executeUpdate() == 1;
 		}
+	}
+
+	/**
+	 * Where the dialect keeps polls: a key of this owner's poll → CONSUMED on its own row, while the poll's row
+	 * is CONSUMING and live. Parameters: the result, the retention in milliseconds, the key, the owner.
+	 */
+	String completePollKeySql() {
+		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
+	}
+
+	/**
+	 * Where the dialect keeps polls: a key of this owner's poll → deleted, while the poll's row is CONSUMING
+	 * and live. Parameters: the key, the owner.
+	 */
+	String releasePollKeySql() {
+		throw new UnsupportedOperationException(getClass().getSimpleName() + " does not keep polls");
 	}
 
 	/** Deletes the row of {@code key}, expired or not, whatever its state and owner. */
