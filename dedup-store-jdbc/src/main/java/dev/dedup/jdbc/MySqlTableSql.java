@@ -202,7 +202,7 @@ final class MySqlTableSql extends TableSql {
 		}
 		if (poll != null && !poll.rowWritten()) {
 			insertPollRow(connection, poll, owner, leaseMillis);
-			poll.rowWritten(true);
+			poll.markRowWritten();
 		}
 		forgetLapsedPollKeys(connection, open);
 		if (poll == null) {
@@ -237,7 +237,7 @@ final class MySqlTableSql extends TableSql {
 			throws SQLException {
 		String owner = poll.owner();
 		if (connection.getAutoCommit() && insertAllNew(connection, keys, owner, leaseMillis, poll)) {
-			poll.rowWritten(true);
+			poll.markRowWritten();
 			return allAcquired(keys.size());
 		}
 		return readUpsertRead(connection, keys, owner, leaseMillis, poll);

@@ -46,8 +46,8 @@ final class PollClaim {
 		return this.rowWritten;
 	}
 
-	void rowWritten(boolean written) {
-		this.rowWritten = this.rowWritten || written;
+	void markRowWritten() {
+		this.rowWritten = true;
 	}
 
 }

@@ -118,7 +118,7 @@ final class PostgresTableSql extends TableSql {
 			throws SQLException {
 		String owner = poll.owner();
 		Set<String> acquired = insertOrTakeOver(connection, keys, owner, leaseMillis, poll);
-		poll.rowWritten(true);
+		poll.markRowWritten();
 		return answers(connection, keys, acquired);
 	}
 

@@ -306,7 +306,7 @@ public final class Claim implements AutoCloseable {
 	private void settlePoll() {
 		PollGroup group = this.poll;
 		if (group != null) {
-			group.settled(1);
+			group.settled();
 		}
 	}
 

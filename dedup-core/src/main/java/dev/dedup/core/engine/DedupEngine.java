@@ -118,8 +118,12 @@ public final class DedupEngine implements AutoCloseable {
 	 * every claim is {@link ClaimStatus#BYPASSED})
 	 */
 	public List<Claim> claimAll(List<String> keys, Duration lease) {
-		List<Claim> claims = claimKeys(keys, lease,
-				owner -> keys.isEmpty() ? List.of() : this.store.claimAll(keys, owner, lease));
+		return awaitingBegin(claimKeys(keys, lease,
+				owner -> keys.isEmpty() ? List.of() : this.store.claimAll(keys, owner, lease)), lease);
+	}
+
+	/** Claims made ahead of their work: not renewed until {@link Claim#begin()}. */
+	private static List<Claim> awaitingBegin(List<Claim> claims, Duration lease) {
 		long claimedAt = System.nanoTime();
 		claims.forEach(claim -> claim.awaitBegin(lease, claimedAt));
 		return claims;
@@ -140,14 +144,12 @@ public final class DedupEngine implements AutoCloseable {
 		}
 		List<Claim> claims = claimKeys(keys, lease,
 				owner -> keys.isEmpty() ? List.of() : this.store.claimPoll(keys, owner, lease, retention));
-		long claimedAt = System.nanoTime();
 		List<Claim> acquired = claims.stream()
 			.filter(claim -> claim.status() == ClaimStatus.ACQUIRED && !claim.joinsTransaction())
 			.toList();
 		PollGroup group = new PollGroup(acquired.size());
 		acquired.forEach(claim -> claim.joinPoll(group));
-		claims.forEach(claim -> claim.awaitBegin(lease, claimedAt));
-		return claims;
+		return awaitingBegin(claims, lease);
 	}
 
 	/**

@@ -22,8 +22,8 @@ final class PollGroup {
 	}
 
 	/** A claim of the poll was completed or released, and the store answered. */
-	void settled(int claims) {
-		this.settled.addAndGet(claims);
+	void settled() {
+		this.settled.incrementAndGet();
 	}
 
 	/** A claim's step could not say what the store holds for its key now. */
