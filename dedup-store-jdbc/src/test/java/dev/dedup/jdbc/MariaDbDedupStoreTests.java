@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -61,46 +62,46 @@ class MariaDbDedupStoreTests extends JdbcDedupStoreTests {
 	@Test
 	void aPollOfNewIdsIsClaimedWithOneInsertAndMarkedWithOneUpdateWithNoTransactionAroundEither()
 			throws SQLException {
-		try (Connection connection = DriverManager.getConnection(jdbcUrl())) {
-			JdbcDedupStore store = new JdbcDedupStore(new SingleConnectionDataSource(connection, true),
-					JdbcDialect.MYSQL, this.table, false);
-			store.claim(key("first-use"), "prepare", Duration.ofSeconds(1)); // the one-time counting-mode probe
-			List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-statement-" + i)).toList();
-			Map<String, Long> before = statementCounts(connection);
+		List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-statement-" + i)).toList();
 
+		assertThat(statementsRunBy(store -> {
 			assertThat(store.claimAll(keys, "owner-a", Duration.ofSeconds(30))).containsOnly(ClaimResult.acquired());
 			assertThat(store.completeAll(keys, "owner-a", Duration.ofSeconds(30))).containsOnly(true);
-
-			Map<String, Long> after = statementCounts(connection);
-			after.replaceAll((name, count) -> count - before.getOrDefault(name, 0L));
-			after.values().removeIf(count -> count == 0);
-			assertThat(after).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
-					Map.entry("Com_update", 1L));
-		}
+		})).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
+				Map.entry("Com_update", 1L));
 	}
 
 	@Test
 	void aPollOfNewIdsIsClaimedWithOneInsertAndMarkedConsumedWithOneUpdateOfItsPollRow() throws SQLException {
-		try (Connection connection = DriverManager.getConnection(jdbcUrl())) {
-			JdbcDedupStore store = new JdbcDedupStore(new SingleConnectionDataSource(connection, true),
-					JdbcDialect.MYSQL, this.table, false);
-			store.claim(key("first-use"), "prepare", Duration.ofSeconds(1)); // the one-time counting-mode probe
-			List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-poll-" + i)).toList();
-			Map<String, Long> before = statementCounts(connection);
+		List<String> keys = IntStream.range(0, 50).mapToObj(i -> key("one-poll-" + i)).toList();
 
+		assertThat(statementsRunBy(store -> {
 			assertThat(store.claimPoll(keys, "poll-owner", Duration.ofSeconds(30), Duration.ofMinutes(10)))
 				.containsOnly(ClaimResult.acquired());
 			assertThat(store.completePoll(keys, "poll-owner", Duration.ofMinutes(20))).containsOnly(true);
+		})).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
+				Map.entry("Com_update", 1L));
+		assertThat(this.store.claimAll(keys, "owner-b", Duration.ofSeconds(30))).extracting(ClaimResult::outcome)
+			.containsOnly(ClaimOutcome.DUPLICATE);
+		assertThat(this.store.inspect(keys.get(0))).get().extracting(entry -> entry.remainingTtl().toMinutes())
+			.as("the mark's retention, on the poll's row").isEqualTo(19L);
+	}
 
+	/**
+	 * The statements the server ran for {@code steps}, by {@code Com_} counter (those that moved), on a store
+	 * of one connection of its own, once its one-time counting-mode probe is done.
+	 */
+	private Map<String, Long> statementsRunBy(Consumer<JdbcDedupStore> steps) throws SQLException {
+		try (Connection connection = DriverManager.getConnection(jdbcUrl())) {
+			JdbcDedupStore store = new JdbcDedupStore(new SingleConnectionDataSource(connection, true),
+					JdbcDialect.MYSQL, this.table, false);
+			store.claim(key("first-use"), "prepare", Duration.ofSeconds(1));
+			Map<String, Long> before = statementCounts(connection);
+			steps.accept(store);
 			Map<String, Long> after = statementCounts(connection);
 			after.replaceAll((name, count) -> count - before.getOrDefault(name, 0L));
 			after.values().removeIf(count -> count == 0);
-			assertThat(after).as("statements the server ran").containsOnly(Map.entry("Com_insert_select", 1L),
-					Map.entry("Com_update", 1L));
-			assertThat(store.claimAll(keys, "owner-b", Duration.ofSeconds(30))).extracting(ClaimResult::outcome)
-				.containsOnly(ClaimOutcome.DUPLICATE);
-			assertThat(store.inspect(keys.get(0))).get().extracting(entry -> entry.remainingTtl().toMinutes())
-				.as("the mark's retention, on the poll's row").isEqualTo(19L);
+			return after;
 		}
 	}
 
