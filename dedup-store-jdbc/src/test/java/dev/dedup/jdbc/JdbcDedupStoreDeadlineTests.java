@@ -10,6 +10,7 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.test.services.FreezableProxy;
 import dev.dedup.test.services.TestDatabase;
@@ -72,6 +73,9 @@ class JdbcDedupStoreDeadlineTests {
 			JdbcDedupStore store = new JdbcDedupStore(dataSource, database.dialect, table, false, STORE_TIMEOUT);
 			String held = "deadline:" + UUID.randomUUID();
 			assertThat(store.claim(held, "a", LEASE).outcome()).isEqualTo(ACQUIRED);
+			String polled = "deadline:" + UUID.randomUUID();
+			String poll = UUID.randomUUID().toString();
+			assertThat(store.claimPoll(List.of(polled), poll, LEASE, LEASE)).containsOnly(ClaimResult.acquired());
 			try {
 				proxy.freeze();
 				assertFailsWithinTheDeadline(() -> store.claim("deadline:" + UUID.randomUUID(), "a", LEASE));
@@ -79,6 +83,10 @@ class JdbcDedupStoreDeadlineTests {
 						() -> store.claimAll(List.of("deadline:" + UUID.randomUUID(), held), "a", LEASE));
 				assertFailsWithinTheDeadline(() -> store.renew(held, "a", LEASE));
 				assertFailsWithinTheDeadline(() -> store.completeAll(List.of(held), "a", LEASE));
+				assertFailsWithinTheDeadline(
+						() -> store.claimPoll(List.of("deadline:" + UUID.randomUUID()), UUID.randomUUID().toString(),
+								LEASE, LEASE));
+				assertFailsWithinTheDeadline(() -> store.completePoll(List.of(polled), poll, LEASE));
 				assertFailsWithinTheDeadline(() -> store.inspect(held));
 			}
 			finally {

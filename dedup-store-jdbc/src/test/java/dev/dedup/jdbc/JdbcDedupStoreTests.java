@@ -243,6 +243,8 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 			assertFailsInTime(() -> unreachable.claimAll(List.of(key, key("down-2")), "a", LONG));
 			assertFailsInTime(() -> unreachable.complete(key, "a", LONG, null));
 			assertFailsInTime(() -> unreachable.completeAll(List.of(key), "a", LONG));
+			assertFailsInTime(() -> unreachable.claimPoll(List.of(key, key("down-2")), "down-poll", LONG, LONG));
+			assertFailsInTime(() -> unreachable.completePoll(List.of(key), "down-poll", LONG));
 			assertFailsInTime(() -> unreachable.release(key, "a"));
 			assertFailsInTime(() -> unreachable.renew(key, "a", LONG));
 			assertFailsInTime(() -> unreachable.purgeExpired(10));
