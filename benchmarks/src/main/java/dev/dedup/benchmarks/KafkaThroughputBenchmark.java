@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,15 +53,16 @@ import dev.dedup.kafka.poll.DedupKafkaStats;
  * End-to-end throughput of a Spring Boot {@code @KafkaListener} without dedup and with dedup on each store,
  * measured in one JVM against one embedded KRaft broker, so the ratios compare like with like.
  *
- * <p>Produces {@code records} records (unique {@code dedup-id} header each) to a 3-partition topic once.
- * Then, per variant and round, starts a fresh Boot context whose listener (Boot's default container factory,
- * concurrency 3) reads the whole topic from the beginning in a new consumer group, and closes it. The clock
- * runs from starting the listener containers (the context is fully started by then) to the last record
- * handled. One warm-up round per variant on a smaller topic comes first; the measured rounds interleave
- * the variants, so a slow phase of the machine hits all of them alike.
+ * <p>Produces {@code records} records (unique {@code dedup-id} header each) to a 3-partition topic once,
+ * and starts one Boot application per variant, kept open for the run. Then, per variant and round, the
+ * application's listener (Boot's default container factory, concurrency 3) reads the whole topic from the
+ * beginning in a new consumer group, and its containers stop. The clock runs from starting the listener
+ * containers to the last record handled. Warm-up rounds of every variant come first, unmeasured, so the
+ * JIT compiler has settled (the report shows what it still spent); the measured rounds interleave the
+ * variants, so a slow phase of the machine hits all of them alike.
  *
  * <p>Options, as {@code -Dbench.NAME=value} or {@code NAME=value} arguments: {@code records} (50000),
- * {@code rounds} (3), {@code warmup-records} (10000), {@code timeout-seconds} per round (300),
+ * {@code rounds} (3), {@code warmup-rounds} (3), {@code timeout-seconds} per round (300),
  * {@code redis-host} (127.0.0.1), {@code redis-port} (6379), {@code mariadb-url}
  * ({@code jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true}), {@code postgres-url}
  * ({@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}), {@code variants} (a
@@ -204,7 +206,7 @@ public final class KafkaThroughputBenchmark {
 	 * ({@code INFO cpu}), and the whole machine's busy CPU time (every process: broker, consumers, databases).
 	 */
 	record Round(long records, long startNanos, long firstNanos, long lastNanos, long storeCalls, long storeKeys,
-			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros) {
+			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros, long jitCpuMicros) {
 
 		double storeCallsPerThousand() {
 			return this.storeCalls * 1000.0 / this.records;
@@ -225,6 +227,11 @@ public final class KafkaThroughputBenchmark {
 		/** NaN where the machine's CPU time could not be read. */
 		double machineCpuMicrosPerRecord() {
 			return this.machineCpuMicros < 0 ? Double.NaN : (double) this.machineCpuMicros / this.records;
+		}
+
+		/** NaN where the compiler threads' CPU time could not be read. */
+		double jitCpuMicrosPerRecord() {
+			return this.jitCpuMicros < 0 ? Double.NaN : (double) this.jitCpuMicros / this.records;
 		}
 
 		double recordsPerSecond() {
@@ -266,35 +273,38 @@ public final class KafkaThroughputBenchmark {
 	private void run(PrintStream out) throws Exception {
 		int records = intOption("records", 50_000);
 		int rounds = intOption("rounds", 3);
-		int warmupRecords = intOption("warmup-records", Math.min(records, 10_000));
+		int warmupRounds = intOption("warmup-rounds", 3);
 		String topic = "bench-" + this.runId;
-		String warmupTopic = "bench-warmup-" + this.runId;
 
-		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, topic, warmupTopic);
+		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, topic);
 		broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
 		broker.brokerProperty("offsets.topic.num.partitions", "1");
 		broker.afterPropertiesSet();
+		Map<Variant, ConfigurableApplicationContext> applications = new EnumMap<>(Variant.class);
 		try {
 			this.bootstrapServers = broker.getBrokersAsString();
-			produce(warmupTopic, warmupRecords);
 			produce(topic, records);
-			System.err.printf("Produced %d + %d warm-up records; warming up%n", records, warmupRecords);
 			List<Variant> variants = variants();
 			for (Variant variant : variants) {
-				consume(variant, warmupTopic, warmupRecords);
+				applications.put(variant, start(variant, topic, records));
 			}
+			System.err.printf("Produced %,d records, started %d applications; warming up%n", records, variants.size());
 			Map<Variant, List<Round>> results = new EnumMap<>(Variant.class);
-			for (int round = 1; round <= rounds; round++) {
+			for (int round = 1 - warmupRounds; round <= rounds; round++) {
 				for (Variant variant : variants) {
-					Round measured = consume(variant, topic, records);
-					results.computeIfAbsent(variant, v -> new ArrayList<>()).add(measured);
-					System.err.printf("round %d %-12s %,10.0f records/s%n", round, variant.label,
-							measured.recordsPerSecond());
+					Round measured = consume(variant, applications.get(variant), records);
+					if (round > 0) {
+						results.computeIfAbsent(variant, v -> new ArrayList<>()).add(measured);
+					}
+					System.err.printf("%s %-12s %,10.0f records/s, JIT compiler %.2f s%n",
+							round > 0 ? "round " + round : "warm-up", variant.label, measured.recordsPerSecond(),
+							measured.jitCpuMicros() / 1e6);
 				}
 			}
-			printReport(out, records, rounds, warmupRecords, results);
+			printReport(out, records, rounds, warmupRounds, results);
 		}
 		finally {
+			applications.values().forEach(ConfigurableApplicationContext::close);
 			broker.destroy();
 		}
 	}
@@ -354,9 +364,13 @@ public final class KafkaThroughputBenchmark {
 		}
 	}
 
-	/** Starts a context for {@code variant}, times its listener over the whole topic, and closes it. */
-	private Round consume(Variant variant, String topic, int records) throws InterruptedException {
-		String group = "bench-" + variant.label + "-" + (++this.roundNumber) + "-" + this.runId;
+	/**
+	 * Starts the application of {@code variant}, its listener containers stopped. It is kept for the whole run:
+	 * a context per round made each round pay the JIT compiler for the context's start (0.3–1.2 s of CPU per
+	 * round, still at the eighth round), and more for the variants with more beans.
+	 */
+	private ConfigurableApplicationContext start(Variant variant, String topic, int records) {
+		String group = "bench-" + variant.label + "-" + this.runId;
 		Map<String, Object> properties = new LinkedHashMap<>(variant.properties);
 		properties.put("spring.kafka.bootstrap-servers", this.bootstrapServers);
 		properties.put("spring.kafka.consumer.auto-offset-reset", "earliest");
@@ -379,6 +393,9 @@ public final class KafkaThroughputBenchmark {
 			properties.put("spring.datasource.url", stringOption("mariadb-url",
 					"jdbc:mysql://127.0.0.1:3306/test?user=root&useAffectedRows=true"));
 		}
+		// Every variant's application stays open: pools that open only the connections they use keep 20 of
+		// them under the databases' connection limits (100 on PostgreSQL, 151 on MariaDB by default).
+		properties.put("spring.datasource.hikari.minimum-idle", 1);
 		properties.put("dedup.jdbc.table-name", "bench_dedup"); // one table for every run: keys carry the run id
 		properties.put("dedup.jdbc.purge.enabled", "false");
 		properties.put("dedup.key-prefix", "bench-" + this.runId);
@@ -399,44 +416,74 @@ public final class KafkaThroughputBenchmark {
 		// As command-line arguments, which outrank system properties such as -Dbench.records.
 		String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
 			.toArray(String[]::new);
-		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(ThroughputApplication.class)
+		ConfigurableApplicationContext context = new SpringApplicationBuilder(ThroughputApplication.class)
 			.web(WebApplicationType.NONE) // dedup-http (for the HTTP benchmark) brings Tomcat onto the classpath
 			.logStartupInfo(false)
-			.run(args)) {
-			CountingListener listener = context.getBean(CountingListener.class);
-			checkVariant(variant, context);
-			StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
-			Map<Long, Long> cpuBefore = clientCpu();
-			long redisBefore = redisCpuMicros(redis);
-			long machineBefore = machineCpuMicros();
-			long start = System.nanoTime();
-			context.getBean(KafkaListenerEndpointRegistry.class).start();
-			if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
-				throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
-						+ records + " records in time");
-			}
-			long machineAfter = machineCpuMicros();
-			long machineCpu = machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore;
-			long redisCpu = redisCpuMicros(redis) - redisBefore;
-			long clientCpu = 0;
-			for (Map.Entry<Long, Long> thread : clientCpu().entrySet()) {
-				clientCpu += thread.getValue() - cpuBefore.getOrDefault(thread.getKey(), 0L);
-			}
-			CountingDedupStore counted = countingStore(context);
-			long calls = counted == null ? 0 : counted.calls();
-			long keys = 0;
-			if (counted != null) {
-				for (StoreOperation operation : StoreOperation.values()) {
-					keys += counted.keys(operation);
-				}
-			}
-			Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
-					keys, clientCpu, redisCpu, machineCpu);
-			checkAcquired(variant, context, records);
-			deleteKeys(redis, "bench-" + this.runId + ":*", "bench-hand-written:" + group + ":*");
-			emptyTables(context.getBean(JdbcTemplate.class));
-			return round;
+			.run(args);
+		checkVariant(variant, context);
+		return context;
+	}
+
+	/**
+	 * Times the listener of {@code variant}'s application over the whole topic: its containers start in a new
+	 * consumer group (so they read from the beginning, and dedup's keys, which name the group, are new), and
+	 * stop when the last record is handled.
+	 */
+	private Round consume(Variant variant, ConfigurableApplicationContext context, int records) throws InterruptedException {
+		String group = "bench-" + variant.label + "-" + (++this.roundNumber) + "-" + this.runId;
+		KafkaListenerEndpointRegistry registry = context.getBean(KafkaListenerEndpointRegistry.class);
+		registry.getListenerContainers().forEach(container -> container.getContainerProperties().setGroupId(group));
+		CountingListener listener = context.getBean(CountingListener.class);
+		listener.reset();
+		StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
+		CountingDedupStore counted = countingStore(context);
+		long callsBefore = counted == null ? 0 : counted.calls();
+		long keysBefore = keysCounted(counted);
+		long acquiredBefore = acquired(context);
+		Map<Long, Long> cpuBefore = clientCpu();
+		long redisBefore = redisCpuMicros(redis);
+		long machineBefore = machineCpuMicros();
+		long jitBefore = jitCpuMicros();
+		long start = System.nanoTime();
+		registry.start();
+		if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
+			throw new IllegalStateException(variant.label + " handled only " + listener.handled() + " of "
+					+ records + " records in time");
 		}
+		long machineAfter = machineCpuMicros();
+		long jitAfter = jitCpuMicros();
+		long jitCpu = jitBefore < 0 || jitAfter < 0 ? -1 : jitAfter - jitBefore;
+		long machineCpu = machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore;
+		long redisCpu = redisCpuMicros(redis) - redisBefore;
+		long clientCpu = 0;
+		for (Map.Entry<Long, Long> thread : clientCpu().entrySet()) {
+			clientCpu += thread.getValue() - cpuBefore.getOrDefault(thread.getKey(), 0L);
+		}
+		long calls = counted == null ? 0 : counted.calls() - callsBefore;
+		long keys = keysCounted(counted) - keysBefore;
+		Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
+				keys, clientCpu, redisCpu, machineCpu, jitCpu);
+		registry.stop();
+		checkAcquired(variant, acquired(context) - acquiredBefore, records);
+		deleteKeys(redis, "bench-" + this.runId + ":*", listener.handWrittenKeyPrefix() + "*");
+		emptyTables(context.getBean(JdbcTemplate.class));
+		return round;
+	}
+
+	private static long keysCounted(@Nullable CountingDedupStore counted) {
+		long keys = 0;
+		if (counted != null) {
+			for (StoreOperation operation : StoreOperation.values()) {
+				keys += counted.keys(operation);
+			}
+		}
+		return keys;
+	}
+
+	/** Records dedup acquired so far in this application; 0 without dedup. */
+	private static long acquired(ConfigurableApplicationContext context) {
+		return context.getBeansOfType(DedupKafkaStats.class).values().stream()
+			.mapToLong(stats -> stats.count(DedupKafkaStats.Event.ACQUIRED)).sum();
 	}
 
 	/** Fails the run if a variant is not what its label says: dedup off for raw, the named store otherwise. */
@@ -515,6 +562,34 @@ public final class KafkaThroughputBenchmark {
 		}
 	}
 
+	/**
+	 * The CPU time so far of this JVM's JIT compiler threads ({@code /proc/self/task}, 10 ms ticks); -1 where
+	 * it cannot be read. It is part of the machine's CPU time, and a round that still compiles pays for it.
+	 */
+	private static long jitCpuMicros() {
+		try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+			long ticks = 0;
+			for (Path task : tasks) {
+				String stat;
+				try {
+					stat = Files.readString(task.resolve("stat"));
+				}
+				catch (IOException ex) {
+					continue; // the thread has ended
+				}
+				String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+				if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+					String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+					ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+				}
+			}
+			return ticks * 10_000;
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
+	}
+
 	/** Redis's own CPU time so far (user + system), from {@code INFO cpu}. */
 	private static long redisCpuMicros(StringRedisTemplate redis) {
 		Properties info = redis.execute((RedisCallback<Properties>) connection -> connection.serverCommands().info("cpu"));
@@ -568,23 +643,22 @@ public final class KafkaThroughputBenchmark {
 	}
 
 	/** Every record must have been claimed (fresh group, unique ids): otherwise dedup skipped work. */
-	private static void checkAcquired(Variant variant, ConfigurableApplicationContext context, long records) {
+	private static void checkAcquired(Variant variant, long acquired, long records) {
 		if (!variant.dedup()) {
 			return;
 		}
-		long acquired = context.getBean(DedupKafkaStats.class).count(DedupKafkaStats.Event.ACQUIRED);
 		if (acquired != records) {
 			throw new IllegalStateException(variant.label + " acquired " + acquired + " of " + records + " records");
 		}
 	}
 
-	private void printReport(PrintStream out, int records, int rounds, int warmupRecords,
+	private void printReport(PrintStream out, int records, int rounds, int warmupRounds,
 			Map<Variant, List<Round>> results) {
 		double rawRate = median(results.get(Variant.RAW), Round::recordsPerSecond);
 		double rawSteady = median(results.get(Variant.RAW), Round::steadyRecordsPerSecond);
 		out.println();
-		out.printf("%,d records, %d partitions, concurrency %d, %d rounds (+1 warm-up of %,d records), "
-				+ "%d CPUs, Java %s%n", records, PARTITIONS, CONCURRENCY, rounds, warmupRecords,
+		out.printf("%,d records, %d partitions, concurrency %d, %d rounds (+%d warm-up), "
+				+ "%d CPUs, Java %s%n", records, PARTITIONS, CONCURRENCY, rounds, warmupRounds,
 				Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
 		out.printf("%s listener, work per record: %s%n", stringOption("listener", "record"), work());
 		out.printf("dedup classes from %s%n%n", EngineBenchmark.dedupLocation());
@@ -604,14 +678,14 @@ public final class KafkaThroughputBenchmark {
 		out.println();
 		out.println("| variant | store calls per 1,000 records | keys per store call | client CPU µs per record "
 				+ "(consumer, Lettuce, dedup threads) | Redis CPU µs per record | machine CPU µs per record "
-				+ "(every process) |");
-		out.println("|---|---:|---:|---:|---:|---:|");
+				+ "(every process) | of it, JIT compiler µs per record |");
+		out.println("|---|---:|---:|---:|---:|---:|---:|");
 		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
 			List<Round> measured = entry.getValue();
-			out.printf("| %s | %.1f | %.0f | %.1f | %.1f | %.1f |%n", entry.getKey().label,
+			out.printf("| %s | %.1f | %.0f | %.1f | %.1f | %.1f | %.1f |%n", entry.getKey().label,
 					median(measured, Round::storeCallsPerThousand), median(measured, Round::keysPerCall),
 					median(measured, Round::clientCpuMicrosPerRecord), median(measured, Round::redisCpuMicrosPerRecord),
-					median(measured, Round::machineCpuMicrosPerRecord));
+					median(measured, Round::machineCpuMicrosPerRecord), median(measured, Round::jitCpuMicrosPerRecord));
 		}
 		out.println();
 	}

@@ -109,7 +109,10 @@ class ThroughputApplication {
 
 	}
 
-	/** Counts records and opens a latch at the expected count; the time of the first record is kept too. */
+	/**
+	 * Counts records and opens a latch at the expected count; the time of the first record is kept too.
+	 * {@link #reset()} readies it for the next round.
+	 */
 	static class CountingListener {
 
 		private final long expected;
@@ -118,7 +121,7 @@ class ThroughputApplication {
 
 		private final AtomicLong handled = new AtomicLong();
 
-		private final CountDownLatch allHandled = new CountDownLatch(1);
+		private volatile CountDownLatch allHandled = new CountDownLatch(1);
 
 		private volatile long firstRecordNanos;
 
@@ -158,7 +161,6 @@ class ThroughputApplication {
 			this.keyPrefix = "bench-hand-written:" + group + ":";
 			this.floorMarkPerPoll = floorMarks.equals("per-poll");
 			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait, this.floorMarkPerPoll);
-			currentFloorWriter = this.floorWriter;
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
 			// On PostgreSQL the floor binds a batch as one array, as the store does: for the store's row that costs
@@ -173,6 +175,23 @@ class ThroughputApplication {
 				this.businessWrites.execute("CREATE TABLE IF NOT EXISTS bench_business_row "
 						+ "(id BIGINT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(64) NOT NULL)");
 			}
+		}
+
+		/**
+		 * Readies the count for a round, and makes this application's floor writer the one that
+		 * {@link FloorPollInterceptor} uses: every variant's application stays open, and one runs at a time.
+		 */
+		void reset() {
+			this.handled.set(0);
+			this.firstRecordNanos = 0;
+			this.lastRecordNanos = 0;
+			this.allHandled = new CountDownLatch(1);
+			currentFloorWriter = this.floorWriter;
+		}
+
+		/** Where the hand-written variants (naive, the floors) keep their keys. */
+		String handWrittenKeyPrefix() {
+			return this.keyPrefix;
 		}
 
 		/** Handles a record listener's record, or a batch listener's batch. */
