@@ -125,6 +125,23 @@ class MariaDbDedupStoreTests extends JdbcDedupStoreTests {
 		assertThat(this.store.completeAll(List.of(key), "owner-a", Duration.ofSeconds(30))).containsExactly(true);
 	}
 
+	@Test
+	void aPollsKeysWithQuotesBackslashesControlCharactersAndOtherScriptsGoInAsOneJsonArrayAndEachIsFoundByItself() {
+		List<String> keys = List.of(key("json-\"quoted\""), key("json-back\\slash"), key("json-\\u0041-as-text"),
+				key("json-tab\tnew\nline\u0001\u001f"), key("json-\u00E9-\u4E2D-\uD83D\uDE00"), key("json-\"]-closes"),
+				key("json-'-single"), key("json-\u2028-separator"));
+
+		assertThat(this.store.claimPoll(keys, "json-poll-owner", Duration.ofSeconds(30), Duration.ofMinutes(10)))
+			.containsOnly(ClaimResult.acquired());
+		assertThat(this.store.claimAll(keys.stream().map(key -> key + "-all").toList(), "owner-a", Duration.ofSeconds(30)))
+			.containsOnly(ClaimResult.acquired());
+		for (String key : keys) {
+			assertThat(this.store.claim(key, "owner-b", Duration.ofSeconds(30)).outcome()).as(key)
+				.isEqualTo(ClaimOutcome.IN_PROGRESS);
+			assertThat(this.store.complete(key + "-all", "owner-a", Duration.ofSeconds(30), null)).as(key).isTrue();
+		}
+	}
+
 	private String withParameter(String parameter) {
 		return jdbcUrl() + (jdbcUrl().contains("?") ? "&" : "?") + parameter;
 	}
