@@ -4,6 +4,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
 
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
@@ -80,13 +83,40 @@ class InMemoryDedupStoreTests extends DedupStoreContractTests {
 	}
 
 	@Test
-	void heldEntriesNeverExceedTheMaximumAndTheNewestStays() {
+	void consumedEntriesNeverExceedTheMaximumAndTheNewestStays() {
 		InMemoryDedupStore store = new InMemoryDedupStore(new MutableClock(), 100);
 		for (int i = 0; i < 10_000; i++) {
 			store.claim("k-" + i, "a", Duration.ofDays(1));
+			store.complete("k-" + i, "a", Duration.ofDays(1), null);
 		}
 		assertThat(store.size()).isLessThanOrEqualTo(100);
 		assertThat(store.inspect("k-9999")).as("the newest entry").isPresent();
+	}
+
+	/**
+	 * A full store with bursts of new claims, as a poll of 500 records brings: Caffeine's size policy, left to
+	 * weigh them, dropped live claims of the newest poll (their frequency is the lowest), and another copy of
+	 * their messages could then have run beside them.
+	 */
+	@Test
+	void liveClaimsAreNeverDroppedForRoomWhileConsumedEntriesComeAndGo() {
+		InMemoryDedupStore store = new InMemoryDedupStore(new MutableClock(), 1_000);
+		for (int poll = 0; poll < 20; poll++) {
+			List<String> keys = IntStream.range(0, 500).mapToObj(i -> "live-" + i).map(key -> key + "-" + UUID.randomUUID())
+				.toList();
+			keys.forEach(key -> assertThat(store.claim(key, "a", Duration.ofDays(1)).outcome()).isEqualTo(ACQUIRED));
+			for (int i = 0; i < 2_000; i++) { // others' polls, consumed meanwhile
+				String other = "other-" + poll + "-" + i;
+				store.claim(other, "b", Duration.ofDays(1));
+				store.complete(other, "b", Duration.ofDays(1), null);
+			}
+			for (String key : keys) {
+				assertThat(store.claim(key, "c", Duration.ofDays(1)).outcome()).as("a second copy of " + key)
+					.isEqualTo(IN_PROGRESS);
+				assertThat(store.complete(key, "a", Duration.ofDays(1), null)).as(key).isTrue();
+			}
+		}
+		assertThat(store.size()).isLessThanOrEqualTo(1_000);
 	}
 
 	@Test

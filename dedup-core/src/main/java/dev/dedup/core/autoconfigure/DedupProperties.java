@@ -117,8 +117,9 @@ public class DedupProperties {
 	public static class Memory {
 
 		/**
-		 * The most entries it holds; past it Caffeine's size policy drops some before their retention ends,
-		 * so a later copy of such a message runs again. Expired entries are dropped whatever this is.
+		 * The most CONSUMED entries it holds; past it Caffeine's size policy drops some before their retention
+		 * ends, so a later copy of such a message runs again. Live claims are never dropped for room, and
+		 * expired entries are dropped whatever this is.
 		 */
 		private long maxEntries = InMemoryDedupStore.DEFAULT_MAX_ENTRIES;
 

@@ -17,9 +17,10 @@ import org.jspecify.annotations.Nullable;
  * it falls back to it. Each step is one {@link ConcurrentMap#compute} and so atomic per key.
  * <p>
  * Memory is bounded: entries are held in a Caffeine cache that drops each one when its lease or retention
- * ends (touched or not), and at most {@code maxEntries} in all. Past that bound Caffeine's size policy
- * (W-TinyLFU: the newest entries and the often used stay) drops some early, so a copy of a message older
- * than those runs again: size it above the messages one retention brings.
+ * ends (touched or not), and at most {@code maxEntries} CONSUMED entries. Past that bound Caffeine's size
+ * policy (W-TinyLFU) drops some CONSUMED entries early, so a copy of a message whose entry went runs again:
+ * size it above the messages one retention brings. A live claim is never dropped for room (a second copy
+ * would run beside the first); there are as many as there is work in flight, and each ends with its lease.
  */
 public final class InMemoryDedupStore implements DedupStore {
 
@@ -47,7 +48,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
 	/**
 	 * @param clock the store's clock, which decides expiry; tests pass a clock they can move
-	 * @param maxEntries the most entries held; past it Caffeine's size policy drops some early
+	 * @param maxEntries the most CONSUMED entries held; past it Caffeine's size policy drops some early
 	 */
 	public InMemoryDedupStore(Clock clock, long maxEntries) {
 		if (maxEntries < 1) {
@@ -56,7 +57,10 @@ public final class InMemoryDedupStore implements DedupStore {
 		this.clock = clock;
 		this.maxEntries = maxEntries;
 		this.cache = Caffeine.newBuilder()
-			.maximumSize(maxEntries)
+			// A live claim weighs nothing, so the size policy never drops one: that would let a second copy of a
+			// message run beside the first. Live claims are as many as the work in flight, and end with their lease.
+			.maximumWeight(maxEntries)
+			.weigher((String key, Entry entry) -> entry.consumed ? 1 : 0)
 			.expireAfter(new UntilExpiry())
 			.ticker(() -> epochNanos(clock.instant()))
 			.executor(Runnable::run) // cleanup on the caller's thread: no pool, and tests see it at once
@@ -128,7 +132,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
 	@Override
 	public String toString() {
-		return "InMemoryDedupStore[at most " + this.maxEntries + " entries]";
+		return "InMemoryDedupStore[at most " + this.maxEntries + " CONSUMED entries]";
 	}
 
 	private boolean changeIfOwned(String key, String owner, Instant now,
