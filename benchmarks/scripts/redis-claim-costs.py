@@ -71,6 +71,18 @@ for i, key in ipairs(KEYS) do
   if old and string.sub(old, -#owner) == owner then r[i] = 1
   else if old then redis.call('SET', key, old, 'XX', 'KEEPTTL') end r[i] = 0 end
 end return r""")
+# Not what the store does either: the fewest script calls a claim can make, the poll's ids grouped into 16
+# hash buckets, one HMGET and one HSET of the absent ids per bucket (no per-id expiry: a sweeper would have to
+# delete lapsed fields).
+VARIADIC_BUCKET_CLAIM = load("""local now = redis.call('TIME') local t = now[1] * 1000 + math.floor(now[2] / 1000)
+local value = 'C' .. ARGV[1] .. ':' .. (t + ARGV[2]) local r, at = {}, 3
+for b, bucket in ipairs(KEYS) do
+  local n = tonumber(ARGV[at]) local fields = {} for i = 1, n do fields[i] = ARGV[at + i] end
+  local old = redis.call('HMGET', bucket, unpack(fields)) local put = {}
+  for i = 1, n do if not old[i] then put[#put + 1] = fields[i] put[#put + 1] = value r[#r + 1] = 1 else r[#r + 1] = 0 end end
+  if #put > 0 then redis.call('HSET', bucket, unpack(put)) end
+  at = at + n + 1
+end return r""")
 # The claim value the one-command mark expects: the lease deadline in the value, the owner at its end.
 ONE_COMMAND_CLAIM = load(r"""local r = {} for i, k in ipairs(KEYS) do
 r[i] = redis.call('SET', k, '\0L1700000000000\0' .. ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0 end return r""")
@@ -104,11 +116,29 @@ def bucket_keys(batch):
     return ["{dedup}:bucket:%d" % (zlib.crc32(i.encode()) % 4096) for i in ids(batch)]
 
 
+def variadic_buckets(batch, buckets=16):
+    grouped = {}
+    for i in ids(batch):
+        grouped.setdefault(zlib.crc32(i.encode()) % buckets, []).append(i)
+    names, argv = [], []
+    for bucket, members in sorted(grouped.items()):
+        names.append("{dedup}:bucket:%d" % bucket)
+        argv += [len(members), *members]
+    return names, argv
+
+
+def evalsha_buckets(sha, batch):
+    names, argv = variadic_buckets(batch)
+    return call("EVALSHA", sha, len(names), *names, OWNER, 30000, *argv)
+
+
 for _ in range(2):
     measure("claim, floor: SET NX PX", lambda b: evalsha(FLOOR_CLAIM, keys(b), 30000))
     measure("claim, dedup's claim.lua: SET NX PX GET", lambda b: evalsha(CLAIM, keys(b), OWNER, 30000))
     measure("claim into 4,096 hash buckets: HSETNX",
             lambda b: evalsha(BUCKET_CLAIM, bucket_keys(b), OWNER, 30000, *ids(b)))
+    measure("claim into 16 hash buckets: HMGET + HSET per bucket",
+            lambda b: evalsha_buckets(VARIADIC_BUCKET_CLAIM, b))
     measure("mark, floor: SET PX", lambda b: evalsha(FLOOR_MARK, keys(b), 600000),
             lambda b: evalsha(FLOOR_CLAIM, keys(b), 30000))
     measure("mark, dedup's complete.lua: GET, compare, SET PX", lambda b: evalsha(COMPLETE, keys(b), OWNER, 600000),

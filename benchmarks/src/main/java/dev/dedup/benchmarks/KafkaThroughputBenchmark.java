@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -206,7 +205,7 @@ public final class KafkaThroughputBenchmark {
 	 * ({@code INFO cpu}), and the whole machine's busy CPU time (every process: broker, consumers, databases).
 	 */
 	record Round(long records, long startNanos, long firstNanos, long lastNanos, long storeCalls, long storeKeys,
-			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros, long jitCpuMicros) {
+			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros, Map<String, Long> cpuParts) {
 
 		double storeCallsPerThousand() {
 			return this.storeCalls * 1000.0 / this.records;
@@ -229,9 +228,10 @@ public final class KafkaThroughputBenchmark {
 			return this.machineCpuMicros < 0 ? Double.NaN : (double) this.machineCpuMicros / this.records;
 		}
 
-		/** NaN where the compiler threads' CPU time could not be read. */
-		double jitCpuMicrosPerRecord() {
-			return this.jitCpuMicros < 0 ? Double.NaN : (double) this.jitCpuMicros / this.records;
+		/** NaN where {@code /proc} could not be read. */
+		double cpuMicrosPerRecord(String part) {
+			Long micros = this.cpuParts.get(part);
+			return micros == null ? Double.NaN : (double) micros / this.records;
 		}
 
 		double recordsPerSecond() {
@@ -298,7 +298,7 @@ public final class KafkaThroughputBenchmark {
 					}
 					System.err.printf("%s %-12s %,10.0f records/s, JIT compiler %.2f s%n",
 							round > 0 ? "round " + round : "warm-up", variant.label, measured.recordsPerSecond(),
-							measured.jitCpuMicros() / 1e6);
+							measured.cpuParts().getOrDefault("JIT compilers", 0L) / 1e6);
 				}
 			}
 			printReport(out, records, rounds, warmupRounds, results);
@@ -443,7 +443,7 @@ public final class KafkaThroughputBenchmark {
 		Map<Long, Long> cpuBefore = clientCpu();
 		long redisBefore = redisCpuMicros(redis);
 		long machineBefore = machineCpuMicros();
-		long jitBefore = jitCpuMicros();
+		Map<String, Long> partsBefore = CpuParts.snapshot();
 		long start = System.nanoTime();
 		registry.start();
 		if (!listener.awaitAll(intOption("timeout-seconds", 300), TimeUnit.SECONDS)) {
@@ -451,8 +451,7 @@ public final class KafkaThroughputBenchmark {
 					+ records + " records in time");
 		}
 		long machineAfter = machineCpuMicros();
-		long jitAfter = jitCpuMicros();
-		long jitCpu = jitBefore < 0 || jitAfter < 0 ? -1 : jitAfter - jitBefore;
+		Map<String, Long> parts = CpuParts.between(partsBefore, CpuParts.snapshot());
 		long machineCpu = machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore;
 		long redisCpu = redisCpuMicros(redis) - redisBefore;
 		long clientCpu = 0;
@@ -462,7 +461,7 @@ public final class KafkaThroughputBenchmark {
 		long calls = counted == null ? 0 : counted.calls() - callsBefore;
 		long keys = keysCounted(counted) - keysBefore;
 		Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
-				keys, clientCpu, redisCpu, machineCpu, jitCpu);
+				keys, clientCpu, redisCpu, machineCpu, parts);
 		registry.stop();
 		checkAcquired(variant, acquired(context) - acquiredBefore, records);
 		deleteKeys(redis, "bench-" + this.runId + ":*", listener.handWrittenKeyPrefix() + "*");
@@ -562,34 +561,6 @@ public final class KafkaThroughputBenchmark {
 		}
 	}
 
-	/**
-	 * The CPU time so far of this JVM's JIT compiler threads ({@code /proc/self/task}, 10 ms ticks); -1 where
-	 * it cannot be read. It is part of the machine's CPU time, and a round that still compiles pays for it.
-	 */
-	private static long jitCpuMicros() {
-		try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
-			long ticks = 0;
-			for (Path task : tasks) {
-				String stat;
-				try {
-					stat = Files.readString(task.resolve("stat"));
-				}
-				catch (IOException ex) {
-					continue; // the thread has ended
-				}
-				String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-				if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
-					String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-					ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
-				}
-			}
-			return ticks * 10_000;
-		}
-		catch (IOException | RuntimeException ex) {
-			return -1;
-		}
-	}
-
 	/** Redis's own CPU time so far (user + system), from {@code INFO cpu}. */
 	private static long redisCpuMicros(StringRedisTemplate redis) {
 		Properties info = redis.execute((RedisCallback<Properties>) connection -> connection.serverCommands().info("cpu"));
@@ -678,14 +649,26 @@ public final class KafkaThroughputBenchmark {
 		out.println();
 		out.println("| variant | store calls per 1,000 records | keys per store call | client CPU µs per record "
 				+ "(consumer, Lettuce, dedup threads) | Redis CPU µs per record | machine CPU µs per record "
-				+ "(every process) | of it, JIT compiler µs per record |");
-		out.println("|---|---:|---:|---:|---:|---:|---:|");
+				+ "(every process) |");
+		out.println("|---|---:|---:|---:|---:|---:|");
 		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
 			List<Round> measured = entry.getValue();
-			out.printf("| %s | %.1f | %.0f | %.1f | %.1f | %.1f | %.1f |%n", entry.getKey().label,
+			out.printf("| %s | %.1f | %.0f | %.1f | %.1f | %.1f |%n", entry.getKey().label,
 					median(measured, Round::storeCallsPerThousand), median(measured, Round::keysPerCall),
 					median(measured, Round::clientCpuMicrosPerRecord), median(measured, Round::redisCpuMicrosPerRecord),
-					median(measured, Round::machineCpuMicrosPerRecord), median(measured, Round::jitCpuMicrosPerRecord));
+					median(measured, Round::machineCpuMicrosPerRecord));
+		}
+		out.println();
+		out.println("Where the machine's CPU went, µs per record (median of the rounds; /proc's 10 ms ticks):");
+		out.println();
+		out.println("| variant | " + String.join(" | ", CpuParts.PARTS) + " |");
+		out.println("|---|" + "---:|".repeat(CpuParts.PARTS.size()));
+		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
+			List<String> cells = new ArrayList<>();
+			for (String part : CpuParts.PARTS) {
+				cells.add(String.format("%.1f", median(entry.getValue(), round -> round.cpuMicrosPerRecord(part))));
+			}
+			out.printf("| %s | %s |%n", entry.getKey().label, String.join(" | ", cells));
 		}
 		out.println();
 	}
