@@ -173,12 +173,6 @@ final class MySqlTableSql extends TableSql {
 		return readUpsertRead(connection, keys, owner, leaseMillis, null);
 	}
 
-	private static @Nullable ClaimResult[] allAcquired(int keys) {
-		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys];
-		Arrays.fill(answers, ClaimResult.acquired());
-		return answers;
-	}
-
 	/**
 	 * The claim of keys not all new: reads them, upserts those without a live row (first deleting the rows
 	 * of lapsed polls, and writing the poll's own row if it is not yet written), and reads those again to see

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -53,6 +54,13 @@ abstract class TableSql {
 	 */
 	abstract @Nullable ClaimResult[] claim(Connection connection, List<String> keys, String owner,
 			long leaseMillis, StepContext where) throws SQLException;
+
+	/** The answers of a claim in which every one of {@code keys} keys was acquired: the common case. */
+	static @Nullable ClaimResult[] allAcquired(int keys) {
+		@Nullable ClaimResult[] answers = new @Nullable ClaimResult[keys];
+		Arrays.fill(answers, ClaimResult.acquired());
+		return answers;
+	}
 
 	/**
 	 * Whether this dialect keeps polls: {@link #claimPoll} writes a poll's key rows in state {@code P} under

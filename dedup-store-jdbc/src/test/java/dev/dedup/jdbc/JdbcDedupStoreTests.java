@@ -288,6 +288,26 @@ abstract class JdbcDedupStoreTests extends DedupStoreContractTests {
 		assertThat(this.store.claim(key, "third", LONG).outcome()).isEqualTo(DUPLICATE);
 	}
 
+	/**
+	 * A batch whose first statement, outside a transaction, is an all-or-nothing INSERT that fails on a key
+	 * with a row: inside the caller's transaction that failure would abort it (PostgreSQL), so it never runs.
+	 */
+	@Test
+	void inATransactionABatchWithAKeyThatHasARowAnswersEachKeyAndTheCallersTransactionCommits() {
+		String done = key("tx-batch-done");
+		String fresh = key("tx-batch-new");
+		this.store.claim(done, "earlier", LONG);
+		this.store.complete(done, "earlier", LONG, null);
+		TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(this.dataSource));
+		tx.executeWithoutResult(status -> {
+			assertThat(this.store.claimAll(List.of(done, fresh), "tx-owner", LONG)).extracting(ClaimResult::outcome)
+				.containsExactly(DUPLICATE, ACQUIRED);
+			assertThat(this.store.complete(fresh, "tx-owner", LONG, null)).isTrue();
+		});
+		assertThat(this.store.claim(fresh, "other", LONG).outcome()).as("committed with the caller's work")
+			.isEqualTo(DUPLICATE);
+	}
+
 	@Test
 	void withoutTransactionalModeAClaimInsideATransactionCommitsAtOnce() {
 		JdbcDedupStore independent = new JdbcDedupStore(this.dataSource, dialect(), this.table, false);
