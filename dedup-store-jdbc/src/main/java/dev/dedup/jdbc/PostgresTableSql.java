@@ -37,6 +37,9 @@ import dev.dedup.core.store.ClaimResult;
  */
 final class PostgresTableSql extends TableSql {
 
+	/** PostgreSQL's SQLSTATE for a unique violation. */
+	private static final String UNIQUE_VIOLATION = "23505";
+
 	PostgresTableSql(TableName table) {
 		super(table);
 	}
@@ -55,9 +58,6 @@ final class PostgresTableSql extends TableSql {
 	String remainingMillis() {
 		return "CAST(EXTRACT(EPOCH FROM (expires_at - statement_timestamp())) * 1000 AS BIGINT)";
 	}
-
-	/** PostgreSQL's SQLSTATE for a unique violation. */
-	private static final String UNIQUE_VIOLATION = "23505";
 
 	@Override
 	@Nullable
@@ -86,8 +86,8 @@ final class PostgresTableSql extends TableSql {
 		try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + this.table
 				+ " (dedup_key, state, owner, expires_at, result, created_at, updated_at) "
 				+ newRows(poll != null, withPollRow))) {
-			int index = bindNewRows(connection, statement, keys, owner, leaseMillis, poll, withPollRow);
-			return statement.executeUpdate() == index; // one row per key, and the poll's
+			int rows = bindNewRows(connection, statement, keys, owner, leaseMillis, poll, withPollRow);
+			return statement.executeUpdate() == rows;
 		}
 		catch (SQLException ex) {
 			if (UNIQUE_VIOLATION.equals(ex.getSQLState())) {
@@ -195,7 +195,8 @@ final class PostgresTableSql extends TableSql {
 			@Nullable PollClaim poll) throws SQLException {
 		boolean withPollRow = poll != null && !poll.rowWritten();
 		String sql = "INSERT INTO " + this.table + " AS d (dedup_key, state, owner, expires_at, result, created_at, "
-				+ "updated_at) " + newRows(poll != null, withPollRow) + " ON CONFLICT (dedup_key) DO UPDATE SET state = EXCLUDED.state, owner = EXCLUDED.owner, "
+				+ "updated_at) " + newRows(poll != null, withPollRow)
+				+ " ON CONFLICT (dedup_key) DO UPDATE SET state = EXCLUDED.state, owner = EXCLUDED.owner, "
 				+ "expires_at = EXCLUDED.expires_at, result = NULL, created_at = EXCLUDED.created_at, "
 				+ "updated_at = EXCLUDED.updated_at WHERE d.state <> 'P' AND d.expires_at <= statement_timestamp() "
 				+ "RETURNING d.dedup_key";
