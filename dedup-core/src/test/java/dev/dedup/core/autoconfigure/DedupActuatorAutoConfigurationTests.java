@@ -42,7 +42,7 @@ class DedupActuatorAutoConfigurationTests {
 			HealthIndicator health = context.getBean("dedupHealthIndicator", HealthIndicator.class);
 			var result = health.health(true);
 			assertThat(result.getStatus()).isEqualTo(Status.UP);
-			assertThat(result.getDetails()).containsEntry("store", "InMemoryDedupStore[at most 100000 entries]")
+			assertThat(result.getDetails()).containsEntry("store", "InMemoryDedupStore[at most 100000 CONSUMED entries]")
 				.containsKey("pingMillis");
 		});
 	}
