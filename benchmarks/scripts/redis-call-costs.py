@@ -6,43 +6,17 @@ Run from the repository root against an otherwise idle Redis (it calls FLUSHALL 
     python3 benchmarks/scripts/redis-call-costs.py [host] [port]
 The client is a bare RESP socket, one call at a time. See docs/BENCHMARKS.md.
 """
-import socket
 import sys
 import time
+
+from resp import Connection
 
 HOST = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
 PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 6379
 OWNER = "7f3a9c2e4b1d4e8a9f00123456789abc"  # as long as dedup's owners
 SCRIPTS = "dedup-store-redis/src/main/resources/dev/dedup/redis/"
 
-sock = socket.create_connection((HOST, PORT))
-sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-replies = sock.makefile("rb")
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-def read():
-    line = replies.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind in (b"+", b"-", b":"):
-        return rest
-    if kind == b"$":
-        return None if int(rest) < 0 else replies.read(int(rest) + 2)[:-2]
-    if kind == b"*":
-        return None if int(rest) < 0 else [read() for _ in range(int(rest))]
-    raise ValueError(line)
-
-
-def call(*args):
-    sock.sendall(encode(*args))
-    return read()
+call = Connection(HOST, PORT).call
 
 
 def micros_per_evalsha():
