@@ -12,11 +12,13 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -205,7 +207,20 @@ public final class KafkaThroughputBenchmark {
 	 * ({@code INFO cpu}), and the whole machine's busy CPU time (every process: broker, consumers, databases).
 	 */
 	record Round(long records, long startNanos, long firstNanos, long lastNanos, long storeCalls, long storeKeys,
-			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros, Map<String, Long> cpuParts) {
+			long clientCpuNanos, long redisCpuMicros, long machineCpuMicros, Map<String, Long> cpuParts,
+			Map<StoreOperation, CallTime> callTimes) {
+
+		/** Calls per 1,000 records of one store operation; 0 if it was not called. */
+		double callsPerThousand(StoreOperation operation) {
+			CallTime time = this.callTimes.get(operation);
+			return time == null ? 0 : time.calls() * 1000.0 / this.records;
+		}
+
+		/** The mean wall time of one call of {@code operation}, as the engine saw it; NaN if it was not called. */
+		double microsPerCall(StoreOperation operation) {
+			CallTime time = this.callTimes.get(operation);
+			return time == null || time.calls() == 0 ? Double.NaN : time.nanos() / 1000.0 / time.calls();
+		}
 
 		double storeCallsPerThousand() {
 			return this.storeCalls * 1000.0 / this.records;
@@ -438,6 +453,7 @@ public final class KafkaThroughputBenchmark {
 		StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
 		CountingDedupStore counted = countingStore(context);
 		long callsBefore = counted == null ? 0 : counted.calls();
+		Map<StoreOperation, CallTime> timesBefore = callTimes(variant, counted);
 		long keysBefore = keysCounted(counted);
 		long acquiredBefore = acquired(context);
 		Map<Long, Long> cpuBefore = clientCpu();
@@ -461,12 +477,43 @@ public final class KafkaThroughputBenchmark {
 		long calls = counted == null ? 0 : counted.calls() - callsBefore;
 		long keys = keysCounted(counted) - keysBefore;
 		Round round = new Round(records, start, listener.firstRecordNanos(), listener.lastRecordNanos(), calls,
-				keys, clientCpu, redisCpu, machineCpu, parts);
+				keys, clientCpu, redisCpu, machineCpu, parts, CallTime.between(timesBefore, callTimes(variant, counted)));
 		registry.stop();
 		checkAcquired(variant, acquired(context) - acquiredBefore, records);
 		deleteKeys(redis, "bench-" + this.runId + ":*", listener.handWrittenKeyPrefix() + "*");
 		emptyTables(context.getBean(JdbcTemplate.class));
 		return round;
+	}
+
+	/** Dedup's store calls, or for a Redis floor its own two calls, as {@link #printCallTimes} shows them. */
+	private static Map<StoreOperation, CallTime> callTimes(Variant variant, @Nullable CountingDedupStore counted) {
+		Map<StoreOperation, CallTime> times = new EnumMap<>(StoreOperation.class);
+		if (variant.redisFloor()) { // its dedup is off: the in-memory store it is configured with makes no calls
+			times.putAll(ThroughputApplication.CountingListener.floorWriter().callTimes());
+			return times;
+		}
+		if (counted != null) {
+			for (StoreOperation operation : StoreOperation.values()) {
+				times.put(operation, new CallTime(counted.calls(operation), counted.time(operation).toNanos()));
+			}
+		}
+		return times;
+	}
+
+	/** A store operation's calls and their summed wall time, as the engine's {@link CountingDedupStore} saw them. */
+	record CallTime(long calls, long nanos) {
+
+		static Map<StoreOperation, CallTime> between(Map<StoreOperation, CallTime> before,
+				Map<StoreOperation, CallTime> after) {
+			Map<StoreOperation, CallTime> delta = new EnumMap<>(StoreOperation.class);
+			after.forEach((operation, time) -> {
+				CallTime earlier = before.getOrDefault(operation, new CallTime(0, 0));
+				if (time.calls() > earlier.calls()) {
+					delta.put(operation, new CallTime(time.calls() - earlier.calls(), time.nanos() - earlier.nanos()));
+				}
+			});
+			return delta;
+		}
 	}
 
 	private static long keysCounted(@Nullable CountingDedupStore counted) {
@@ -667,6 +714,34 @@ public final class KafkaThroughputBenchmark {
 			List<String> cells = new ArrayList<>();
 			for (String part : CpuParts.PARTS) {
 				cells.add(String.format("%.1f", median(entry.getValue(), round -> round.cpuMicrosPerRecord(part))));
+			}
+			out.printf("| %s | %s |%n", entry.getKey().label, String.join(" | ", cells));
+		}
+		out.println();
+		printCallTimes(out, results);
+	}
+
+	/**
+	 * Each store operation's calls per 1,000 records and mean wall time per call (median of the rounds): the
+	 * time a consumer thread waits for a poll's claim, and a completing thread for its marks.
+	 */
+	private static void printCallTimes(PrintStream out, Map<Variant, List<Round>> results) {
+		Set<StoreOperation> used = EnumSet.noneOf(StoreOperation.class);
+		results.values().forEach(rounds -> rounds.forEach(round -> used.addAll(round.callTimes().keySet())));
+		if (used.isEmpty()) {
+			return;
+		}
+		out.println("Store calls by operation: calls per 1,000 records / mean µs per call, as the engine timed them "
+				+ "(median of the rounds):");
+		out.println();
+		out.println("| variant | " + String.join(" | ", used.stream().map(StoreOperation::methodName).toList()) + " |");
+		out.println("|---|" + "---:|".repeat(used.size()));
+		for (Map.Entry<Variant, List<Round>> entry : results.entrySet()) {
+			List<String> cells = new ArrayList<>();
+			for (StoreOperation operation : used) {
+				double calls = median(entry.getValue(), round -> round.callsPerThousand(operation));
+				cells.add(calls == 0 ? "–" : String.format("%.1f / %,.0f", calls,
+						median(entry.getValue(), round -> round.microsPerCall(operation))));
 			}
 			out.printf("| %s | %s |%n", entry.getKey().label, String.join(" | ", cells));
 		}

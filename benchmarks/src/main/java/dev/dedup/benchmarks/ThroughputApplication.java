@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -29,6 +30,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.StoreOperation;
 
 /**
  * The application under test: Boot's auto-configuration, Boot's default container factory and one listener
@@ -338,6 +340,11 @@ class ThroughputApplication {
 
 		private final AtomicLong polls = new AtomicLong();
 
+		/** The claim calls' and the awaited mark calls' count and wall time, shown beside dedup's store calls. */
+		private final AtomicLong[] claimTimes = { new AtomicLong(), new AtomicLong() };
+
+		private final AtomicLong[] markTimes = { new AtomicLong(), new AtomicLong() };
+
 		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks, boolean markPerPoll) {
 			this.redis = redis;
 			this.keyPrefix = keyPrefix;
@@ -356,7 +363,9 @@ class ThroughputApplication {
 
 		/** Per key, whether its SET NX went in. */
 		boolean[] claim(byte[][] keys) {
+			long start = System.nanoTime();
 			List<?> replies = (List<?>) eval(CLAIM, ScriptOutputType.MULTI, keys, "30000");
+			timed(this.claimTimes, start);
 			boolean[] claimed = new boolean[keys.length];
 			for (int i = 0; i < keys.length; i++) {
 				claimed[i] = Long.valueOf(1).equals(replies.get(i));
@@ -370,18 +379,33 @@ class ThroughputApplication {
 		 * cheaper than any correct design: a bound from above.
 		 */
 		void mark(byte[][] keys) {
+			long start = System.nanoTime();
 			if (this.markPerPoll) {
 				byte[] marker = (this.keyPrefix + "poll-" + this.polls.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
 				eval(MARK, ScriptOutputType.INTEGER, new byte[][] { marker }, "600000");
+				timed(this.markTimes, start);
 				return;
 			}
 			if (this.awaitMarks) {
 				eval(MARK, ScriptOutputType.INTEGER, keys, "600000");
+				timed(this.markTimes, start);
 				return;
 			}
 			try (RedisConnection connection = this.redis.getRequiredConnectionFactory().getConnection()) {
 				async(connection).eval(MARK, ScriptOutputType.INTEGER, keys, "600000".getBytes(StandardCharsets.UTF_8));
 			}
+		}
+
+		private static void timed(AtomicLong[] times, long start) {
+			times[0].incrementAndGet();
+			times[1].addAndGet(System.nanoTime() - start);
+		}
+
+		/** The claims' and awaited marks' calls so far, under the names of the dedup operations they stand for. */
+		Map<StoreOperation, KafkaThroughputBenchmark.CallTime> callTimes() {
+			return Map.of(StoreOperation.CLAIM_ALL, new KafkaThroughputBenchmark.CallTime(this.claimTimes[0].get(),
+					this.claimTimes[1].get()), this.markPerPoll ? StoreOperation.COMPLETE_POLL : StoreOperation.COMPLETE_ALL,
+					new KafkaThroughputBenchmark.CallTime(this.markTimes[0].get(), this.markTimes[1].get()));
 		}
 
 		private Object eval(String script, ScriptOutputType type, byte[][] keys, String millis) {
