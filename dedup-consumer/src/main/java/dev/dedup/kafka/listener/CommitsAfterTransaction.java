@@ -13,7 +13,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.aop.framework.Advised;
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ConsumerPostProcessor;
@@ -71,14 +70,8 @@ final class CommitsAfterTransaction<K, V> implements ConsumerPostProcessor<K, V>
 	}
 
 	private static Consumer<?, ?> unwrap(Consumer<?, ?> consumer) {
-		if (consumer instanceof Advised advised) {
-			for (var advisor : advised.getAdvisors()) {
-				if (advisor.getAdvice() instanceof HoldBack holdBack) {
-					return holdBack.target;
-				}
-			}
-		}
-		return consumer;
+		HoldBack holdBack = ConsumerProxies.find(consumer, HoldBack.class);
+		return holdBack != null ? holdBack.target : consumer;
 	}
 
 	private record HoldBack(Consumer<?, ?> target) implements MethodInterceptor {

@@ -54,7 +54,8 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * <p>To claim each poll in one store call it also adds {@link PollCapturingInterceptor} to the
  * {@code interceptor.classes} of the factory's consumer factory, after any interceptor already listed; and so
  * that offsets committed inside a database transaction wait for it to commit, it adds
- * {@link CommitsAfterTransaction} to the consumer factory's post-processors.
+ * {@link CommitsAfterTransaction} to the consumer factory's post-processors; and so that a poll need not wait
+ * for its marks, {@link CommitsAfterMarks}, which holds each commit back until the marks before it are written.
  */
 public class DedupKafkaConfigurer implements AutoCloseable {
 
@@ -130,6 +131,12 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 					+ "the container, a consumer killed between the container's offset commit and the transaction's "
 					+ "commit loses the batch (or, with AckMode RECORD, the record). Set a DefaultKafkaConsumerFactory "
 					+ "before calling configure", factory);
+		}
+		if (this.interceptor.batchesPolls() && !CommitsAfterMarks.installOn(factory.getConsumerFactory(),
+				this.interceptor.dedup())) {
+			log.info("Factory {} has no consumer factory that takes post-processors (yet); each poll waits for its "
+					+ "marks before its offsets are committed. Set a DefaultKafkaConsumerFactory before calling "
+					+ "configure", factory);
 		}
 		if (this.interceptor.batchesPolls() && !PollCapturingInterceptor.installOn(factory.getConsumerFactory())) {
 			log.info("Factory {} has no consumer factory that takes configuration updates (yet); its records are "

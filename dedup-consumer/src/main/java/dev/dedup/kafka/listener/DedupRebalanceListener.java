@@ -13,8 +13,10 @@ import dev.dedup.kafka.poll.ConsumerDedup;
 
 /**
  * dedup's part of one container's rebalance callbacks, which run on its consumer threads: on assignment it
- * tells the thread which listener it serves (meters are tagged with it); on revocation, after the container's
- * own commit, it commits again the positions a failed transaction commit left wrong ({@link RolledBackOffsets}).
+ * tells the thread which listener it serves (meters are tagged with it); on revocation, before the container's
+ * own commit, it waits for the thread's marks and commits the offsets held back for them
+ * ({@link CommitsAfterMarks}), and after it, it commits again the positions a failed transaction commit left
+ * wrong ({@link RolledBackOffsets}).
  * The application's listener, if any, is called first in each callback.
  */
 final class DedupRebalanceListener implements ConsumerAwareRebalanceListener {
@@ -43,6 +45,7 @@ final class DedupRebalanceListener implements ConsumerAwareRebalanceListener {
 		else if (this.delegate != null) {
 			this.delegate.onPartitionsRevoked(partitions);
 		}
+		CommitsAfterMarks.commitHeld(consumer);
 	}
 
 	@Override
@@ -56,6 +59,7 @@ final class DedupRebalanceListener implements ConsumerAwareRebalanceListener {
 	@Override
 	public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
 		RolledBackOffsets.forget(partitions);
+		CommitsAfterMarks.forget(consumer, partitions);
 		if (this.aware != null) {
 			this.aware.onPartitionsLost(consumer, partitions);
 		}

@@ -114,6 +114,32 @@ final class CompletionLane {
 		}
 	}
 
+	/** How many marks the consumer has handed over so far; consumer thread only. */
+	long handedOver() {
+		return this.submitted;
+	}
+
+	/**
+	 * Whether the first {@code handedOver} marks are settled (written, lost, or failed and recorded): the
+	 * lane settles marks in the order they were handed over.
+	 */
+	boolean settledThrough(long handedOver) {
+		return this.settled.get() >= handedOver;
+	}
+
+	/**
+	 * Sends what is handed over at once, without waiting for it; consumer thread only. {@link #collect()} and
+	 * {@link #awaitAll()} report how it went.
+	 */
+	void sendNow() {
+		if (this.settled.get() != this.submitted) {
+			flush();
+			if (this.holdsUntilAwaited) {
+				startDrain();
+			}
+		}
+	}
+
 	private void startDrain() {
 		if (this.draining.compareAndSet(false, true)) {
 			try {
@@ -132,10 +158,7 @@ final class CompletionLane {
 	 */
 	Outcomes awaitAll() {
 		if (this.settled.get() != this.submitted) {
-			flush();
-			if (this.holdsUntilAwaited) {
-				startDrain();
-			}
+			sendNow();
 			this.awaiting = Thread.currentThread();
 			boolean interrupted = false;
 			try {
@@ -153,6 +176,11 @@ final class CompletionLane {
 				}
 			}
 		}
+		return collect();
+	}
+
+	/** How the marks settled since the last call went, without waiting for the rest; consumer thread only. */
+	Outcomes collect() {
 		List<FailedMark> failures = new ArrayList<>();
 		FailedMark failure;
 		while ((failure = this.failed.poll()) != null) {

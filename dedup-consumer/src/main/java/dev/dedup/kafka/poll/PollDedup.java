@@ -51,6 +51,12 @@ public final class PollDedup {
 	/** Whether this thread's container commits inside a poll, so each mark is written before the next record. */
 	private boolean marksEachRecord;
 
+	/**
+	 * Whether this thread's consumer holds each offset commit back until the marks handed over before it are
+	 * written ({@code CommitsAfterMarks}), so the end of a poll need not wait for them.
+	 */
+	private boolean commitsFollowMarks;
+
 	private @Nullable String countedGroup;
 
 	private @Nullable String listenerId;
@@ -69,6 +75,24 @@ public final class PollDedup {
 
 	public boolean marksEachRecord() {
 		return this.marksEachRecord;
+	}
+
+	/**
+	 * Set by the consumer's {@code CommitsAfterMarks} as it polls: its offset commits wait for the marks
+	 * handed over before them, so {@link #endPoll()} sends the marks and moves on.
+	 */
+	public void commitsFollowMarks() {
+		this.commitsFollowMarks = true;
+	}
+
+	/** How many background marks this thread has handed over so far: a watermark for {@link #marksWrittenThrough}. */
+	public long marksHandedOver() {
+		return this.lane.handedOver();
+	}
+
+	/** Whether the first {@code handedOver} background marks are settled (written, or their failure recorded). */
+	public boolean marksWrittenThrough(long handedOver) {
+		return this.lane.settledThrough(handedOver);
 	}
 
 	/** The counts of the group this thread consumes for (a consumer thread belongs to one container, one group). */
@@ -258,15 +282,23 @@ public final class PollDedup {
 	/**
 	 * The end of a poll's processing, before its offsets are committed: release a claim neither completed nor
 	 * released and the claims made ahead for records that never came up, then wait for the marks handed to
-	 * the background. Released first, so that the marks are all the poll still holds: a store that completes
-	 * a poll in one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}) can then.
+	 * the background; or, where the consumer's commits wait for them ({@link #commitsFollowMarks()}), send them
+	 * and move on to the next poll while they are written. Released first, so that the marks are all the poll
+	 * still holds: a store that completes a poll in one write
+	 * ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}) can then.
 	 */
 	public void endPoll() {
 		releaseLeftover();
 		for (Claim unused : this.ahead.endPoll()) {
 			unused.release();
 		}
-		awaitMarks();
+		if (this.commitsFollowMarks) {
+			this.lane.sendNow();
+			count(this.lane.collect());
+		}
+		else {
+			awaitMarks();
+		}
 	}
 
 	private void releaseLeftover() {
@@ -278,8 +310,11 @@ public final class PollDedup {
 	}
 
 	/** Waits for the marks handed to the background lane, counting how they went. */
-	void awaitMarks() {
-		CompletionLane.Outcomes outcomes = this.lane.awaitAll();
+	public void awaitMarks() {
+		count(this.lane.awaitAll());
+	}
+
+	private void count(CompletionLane.Outcomes outcomes) {
 		stats().record(Event.COMPLETED, outcomes.completed());
 		stats().record(Event.LEASE_LOST, outcomes.lost());
 		outcomes.failed().forEach(failed -> markFailed(failed.record(), failed.cause()));

@@ -373,12 +373,17 @@ class DedupRecordInterceptorContainerTests {
 	/** RECORD: each record is committed on its own, which the scenarios observe. */
 	AckMode ackMode = AckMode.RECORD;
 
+	/** Whether the consumer holds its commits back for the marks, as {@link CommitsAfterMarks} on a real factory. */
+	boolean holdsCommitsForMarks;
+
 	@SuppressWarnings("unchecked")
 	void start(MessageListener<Object, Object> listener,
 			@Nullable RecordInterceptor<Object, Object> replacement,
 			java.util.function.Consumer<ConcurrentKafkaListenerContainerFactory<Object, Object>> customizer) {
 		ConsumerFactory<Object, Object> consumerFactory = mock(ConsumerFactory.class);
-		given(consumerFactory.createConsumer(any(), any(), any(), any())).willReturn(this.consumer);
+		Consumer<Object, Object> created = this.holdsCommitsForMarks
+				? new CommitsAfterMarks<Object, Object>(this.interceptor.dedup()).apply(this.consumer) : this.consumer;
+		given(consumerFactory.createConsumer(any(), any(), any(), any())).willReturn(created);
 		ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
 		factory.setConsumerFactory(consumerFactory);
 		factory.getContainerProperties().setGroupId(GROUP);
@@ -455,6 +460,9 @@ class DedupRecordInterceptorContainerTests {
 
 		final AtomicInteger completeAllCalls = new AtomicInteger();
 
+		/** While set, marks of many records wait for it to open, as on a slow store. */
+		volatile @Nullable CountDownLatch marksGate;
+
 		int claims(String key) {
 			AtomicInteger count = this.claims.get(key);
 			return count == null ? 0 : count.get();
@@ -483,6 +491,16 @@ class DedupRecordInterceptorContainerTests {
 		@Override
 		public List<Boolean> completeAll(List<String> keys, String owner, Duration retention) {
 			this.completeAllCalls.incrementAndGet();
+			CountDownLatch gate = this.marksGate;
+			if (gate != null) {
+				try {
+					gate.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					throw new DedupStoreException("interrupted");
+				}
+			}
 			return this.delegate.completeAll(keys, owner, retention);
 		}
 

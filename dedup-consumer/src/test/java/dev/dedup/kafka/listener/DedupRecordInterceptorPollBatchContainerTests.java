@@ -12,11 +12,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.mockito.stubbing.Answer;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 
 import dev.dedup.core.store.ClaimOutcome;
@@ -127,6 +129,51 @@ class DedupRecordInterceptorPollBatchContainerTests extends DedupRecordIntercept
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(20L));
 		assertThat(atCommit.get(20L)).hasSize(20)
 			.allSatisfy(entry -> assertThat(entry).hasValueSatisfying(e -> assertThat(e.state()).isEqualTo(StoredEntry.State.CONSUMED)));
+	}
+
+	@Test
+	void withCommitsHeldForTheirMarksTheNextPollRunsWhileTheMarksAreWrittenAndNoOffsetGoesOutBeforeItsMark()
+			throws Exception {
+		this.ackMode = AckMode.BATCH;
+		this.holdsCommitsForMarks = true;
+		CountDownLatch gate = new CountDownLatch(1);
+		this.store.marksGate = gate; // the first poll's marks are still being written
+		for (int i = 0; i < 10; i++) {
+			append("held-" + i);
+		}
+		Map<Long, Boolean> allMarkedAtCommit = new ConcurrentHashMap<>();
+		Answer<Object> recordCommit = invocation -> {
+			Map<TopicPartition, OffsetAndMetadata> offsets = invocation.getArgument(0);
+			long offset = offsets.values().iterator().next().offset();
+			boolean allMarked = true;
+			for (int i = 0; i < offset; i++) {
+				allMarked &= this.store.inspect("dedup:kafka:grp:held-" + i)
+					.map(entry -> entry.state() == StoredEntry.State.CONSUMED)
+					.orElse(false);
+			}
+			allMarkedAtCommit.put(offset, allMarked);
+			this.committed.add(offset);
+			return null;
+		};
+		willAnswer(recordCommit).given(this.consumer).commitSync(any(), any(Duration.class));
+		willAnswer(recordCommit).given(this.consumer).commitAsync(any(), any());
+		List<Object> heard = new CopyOnWriteArrayList<>();
+
+		start(record -> heard.add(record.value()));
+		await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 10);
+		for (int i = 10; i < 15; i++) {
+			append("held-" + i);
+		}
+
+		await("the next poll runs while the first one's marks are written").atMost(Duration.ofSeconds(10))
+			.until(() -> heard.size() == 15);
+		assertThat(this.committed).as("offsets committed before their marks were written").isEmpty();
+		gate.countDown();
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.committed.contains(15L));
+		assertThat(allMarkedAtCommit).as("every offset committed, and whether its records were all CONSUMED then")
+			.containsEntry(15L, true)
+			.allSatisfy((offset, allMarked) -> assertThat(allMarked).as("offset " + offset).isTrue());
+		assertThat(heard).doesNotHaveDuplicates();
 	}
 
 	@Test
