@@ -11,7 +11,6 @@ import java.util.Map;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetCommitCallback;
 import org.apache.kafka.common.KafkaException;
@@ -29,8 +28,8 @@ import dev.dedup.kafka.poll.PollDedup;
 /**
  * Holds each offset commit back until the marks handed to the background before it are written, so that a
  * consumer thread need not wait for its poll's marks before the container commits: it goes on to the next
- * poll while they are written, and the held-back offsets go out with the container's next commit (or, once
- * the consumer has gone idle, with its next poll). Marks are still written before the offsets they cover are
+ * poll while they are written, and the held-back offsets go out with the container's next commit or with the
+ * consumer's next poll, whichever first finds their marks written. Marks are still written before the offsets they cover are
  * committed; the committed offsets trail by one poll instead of the consumer waiting a store call per poll.
  * <p>
  * It changes {@code commitSync} and {@code commitAsync} with explicit offsets (what the container calls), and
@@ -44,7 +43,7 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 
 	private static final Logger log = LoggerFactory.getLogger(CommitsAfterMarks.class);
 
-	/** For the commits this class makes itself (idle, revocation, close), as the container's default does. */
+	/** For the commits this class makes itself at a revocation or a close, as the container's default does. */
 	private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(60);
 
 	private final ConsumerDedup dedup;
@@ -109,9 +108,6 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 		/** Held-back commits, oldest first, each with the count of marks that must be written before it. */
 		private final Deque<Held> held = new ArrayDeque<>();
 
-		/** Whether the last poll returned nothing: no container commit will come to carry held offsets. */
-		private boolean idle;
-
 		HeldCommits(Consumer<?, ?> target, ConsumerDedup dedup) {
 			this.target = target;
 			this.dedup = dedup;
@@ -125,12 +121,8 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			switch (name) {
 				case "poll" -> {
 					this.dedup.forCurrentThread().commitsFollowMarks();
-					if (this.idle) {
-						commitWritten();
-					}
-					Object records = invocation.proceed();
-					this.idle = records instanceof ConsumerRecords<?, ?> polled && polled.isEmpty();
-					return records;
+					commitWritten();
+					return invocation.proceed();
 				}
 				case "commitSync", "commitAsync" -> {
 					if (args.length > 0 && args[0] instanceof Map<?, ?> offsets) {
@@ -203,7 +195,11 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			return written;
 		}
 
-		/** The consumer went idle: commits the held offsets whose marks are written, in the background. */
+		/**
+		 * The consumer polls again: commits the held offsets whose marks are written by now, in the background,
+		 * rather than leave them for a container commit that an idle consumer will not make. Right after a
+		 * busy poll its marks are rarely written yet, so this seldom adds a commit to the container's.
+		 */
 		private void commitWritten() {
 			PollDedup poll = this.dedup.currentIfAny();
 			if (poll == null || this.held.isEmpty()) {
@@ -220,9 +216,13 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			}
 		}
 
+		/**
+		 * Waits for every mark handed over, so that the container's own commit that follows (a revocation's, or
+		 * the last before close) goes out at once, and commits what is held.
+		 */
 		void awaitMarksAndCommit() {
 			PollDedup poll = this.dedup.currentIfAny();
-			if (poll == null || this.held.isEmpty()) {
+			if (poll == null) {
 				return;
 			}
 			poll.awaitMarks();

@@ -116,7 +116,7 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 		}
 		int done = batch.firstStop();
 		if (!TransactionSynchronizationManager.isSynchronizationActive()) {
-			batch.settle(done);
+			batch.settleAfterSuccess(done);
 			return;
 		}
 		boolean joined = batch.joinsTransaction();
@@ -186,7 +186,9 @@ public class DedupBatchInterceptor<K, V> implements BatchInterceptor<K, V> {
 
 	@Override
 	public void clearThreadState(Consumer<?, ?> consumer) {
-		this.dedup.forCurrentThread().batches().endPoll();
+		PollDedup poll = this.dedup.forCurrentThread();
+		poll.batches().endPoll();
+		poll.endPoll(); // sends (or, where commits do not wait for them, awaits) the marks of the batch
 		FailedBatchRecord.forget();
 	}
 

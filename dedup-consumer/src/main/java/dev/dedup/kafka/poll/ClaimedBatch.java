@@ -116,8 +116,21 @@ public final class ClaimedBatch<K, V> {
 		settle(i -> i < doneEnd);
 	}
 
+	/**
+	 * As {@link #settle(int)}, but where the consumer's offset commits wait for the marks
+	 * ({@link PollDedup#commitsFollowMarks()}) the marks go to the thread's background lane, many per store
+	 * call, and the end of the poll sends them without waiting. Outside any transaction only.
+	 */
+	public void settleAfterSuccess(int doneEnd) {
+		settle(i -> i < doneEnd, this.poll.marksInBackground());
+	}
+
 	/** As {@link #settle(int)}, for the records whose index {@code ran} accepts. */
 	public void settle(IntPredicate ran) {
+		settle(ran, false);
+	}
+
+	private void settle(IntPredicate ran, boolean background) {
 		Map<Duration, List<BatchEntry<K, V>>> done = new LinkedHashMap<>();
 		for (int i = 0; i < this.entries.size(); i++) {
 			BatchEntry<K, V> entry = this.entries.get(i);
@@ -132,6 +145,10 @@ public final class ClaimedBatch<K, V> {
 			}
 		}
 		done.forEach((retention, group) -> {
+			if (background && !group.get(0).claim.joinsTransaction()) {
+				group.forEach(entry -> this.poll.markInBackground(entry.claim, retention, entry.record));
+				return;
+			}
 			List<Claim> claims = group.stream().map(entry -> entry.claim).toList();
 			if (claims.get(0).joinsTransaction()) {
 				List<Boolean> marked = this.poll.shared().engine().completeAll(claims, retention);

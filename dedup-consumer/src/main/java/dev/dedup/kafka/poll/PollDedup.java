@@ -1,5 +1,6 @@
 package dev.dedup.kafka.poll;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -321,7 +322,16 @@ public final class PollDedup {
 	}
 
 	void completeInBackground(RecordClaim claim) {
-		this.lane.submit(claim.claim(), claim.retention(), claim.record());
+		markInBackground(claim.claim(), claim.retention(), claim.record());
+	}
+
+	void markInBackground(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
+		this.lane.submit(claim, retention, record);
+	}
+
+	/** Whether a batch's marks may go to the background: the consumer's commits wait for them. */
+	boolean marksInBackground() {
+		return this.commitsFollowMarks;
 	}
 
 	/** Counts how marking a processed record CONSUMED went; a store that could not be told is only logged. */
@@ -368,7 +378,9 @@ public final class PollDedup {
 	public <K, V> ClaimedBatch<K, V> claimBatch(@Nullable String group, List<ConsumerRecord<K, V>> records) {
 		consumesFor(group);
 		releaseLeftover();
-		awaitMarks();
+		if (!this.commitsFollowMarks) {
+			awaitMarks();
+		}
 		return BatchClaiming.claim(this, this.shared, group, records, false);
 	}
 
