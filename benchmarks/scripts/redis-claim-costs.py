@@ -9,7 +9,7 @@ bare RESP socket, so the figures are the server's and not this script's. See doc
 import sys
 import zlib
 
-from resp import Connection
+from resp import Connection, encode
 
 HOST = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
 PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 6379
@@ -17,7 +17,8 @@ BATCH, BATCHES = 500, 200
 OWNER = "7f3a9c2e4b1d4e8a9f00123456789abc"  # as long as dedup's owners (128 random bits in hex)
 SCRIPTS = "dedup-store-redis/src/main/resources/dev/dedup/redis/"
 
-call = Connection(HOST, PORT).call
+connection = Connection(HOST, PORT)
+call = connection.call
 
 
 def redis_cpu_seconds():
@@ -101,6 +102,12 @@ def variadic_buckets(batch, buckets=16):
     return names, argv
 
 
+def pipelined(batch_keys, *command):
+    """One native command per key, all written at once and their replies read after: no script at all."""
+    connection.sock.sendall(b"".join(encode(command[0], key, *command[1:]) for key in batch_keys))
+    return [connection.read() for _ in batch_keys]
+
+
 def evalsha_buckets(sha, batch):
     names, argv = variadic_buckets(batch)
     return call("EVALSHA", sha, len(names), *names, OWNER, 30000, *argv)
@@ -109,6 +116,8 @@ def evalsha_buckets(sha, batch):
 for _ in range(2):
     measure("claim, floor: SET NX PX", lambda b: evalsha(FLOOR_CLAIM, keys(b), 30000))
     measure("claim, dedup's claim.lua: SET NX PX GET", lambda b: evalsha(CLAIM, keys(b), OWNER, 30000))
+    measure("claim, native and pipelined: SET NX PX GET per key",
+            lambda b: pipelined(keys(b), "SET", "\0C" + OWNER, "NX", "PX", 30000, "GET"))
     measure("claim into 4,096 hash buckets: HSETNX",
             lambda b: evalsha(BUCKET_CLAIM, bucket_keys(b), OWNER, 30000, *ids(b)))
     measure("claim into 16 hash buckets: HMGET + HSET per bucket",
