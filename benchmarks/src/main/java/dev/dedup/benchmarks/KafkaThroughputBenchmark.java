@@ -141,8 +141,10 @@ public final class KafkaThroughputBenchmark {
 				"bench.hand-written", "floor")),
 
 		/**
-		 * As {@link #FLOOR_REDIS}, but the marks are only sent, never awaited: cheaper than any correct design
-		 * (which must know the marks are written before the offsets are committed), so a bound from above.
+		 * As {@link #FLOOR_REDIS}, but the marks are only sent, never awaited by the consumer thread. No commit
+		 * waits for them either, so it is not correct as it stands; but a design whose offset commits, not its
+		 * consumer, wait for the marks (dedup's {@code CommitsAfterMarks}, since 2026-12-07) costs the consumer
+		 * the same, so this is the two-write floor of that design.
 		 */
 		FLOOR_REDIS_UNAWAITED("floor-redis-unawaited", Map.of("dedup.kafka.enabled", "false", "dedup.store",
 				"memory", "bench.hand-written", "floor", "bench.floor-await", "false")),

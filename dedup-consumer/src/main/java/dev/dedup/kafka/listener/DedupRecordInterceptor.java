@@ -38,8 +38,9 @@ import dev.dedup.kafka.poll.RecordClaim;
  *
  * <p><b>Poll batching</b> (on by default, outside transactions): when {@link PollCapturingInterceptor} shows
  * the consumer thread its poll, the poll is claimed in one store call with its first record, and marks are
- * written in the background, many per store call; {@link #clearThreadState} waits for them before the
- * container commits the poll's offsets. For containers that commit inside a poll (AckMode RECORD, COUNT,
+ * written in the background, many per store call; the container's commit of the poll's offsets waits for
+ * them ({@link CommitsAfterMarks}), or, where the consumer factory takes no post-processors,
+ * {@link #clearThreadState} does. For containers that commit inside a poll (AckMode RECORD, COUNT,
  * TIME, COUNT_TIME, MANUAL_IMMEDIATE) {@link #markingEachRecord()} marks each record before the next one
  * runs instead. Turn it off with {@code dedup.kafka.batch-polls=false}.
  */
@@ -184,8 +185,9 @@ public class DedupRecordInterceptor<K, V> implements RecordInterceptor<K, V>, Au
 	}
 
 	/**
-	 * The end of a poll's processing, before the container commits its offsets: wait for the marks written in
-	 * the background, and release the claims made ahead for records that never came up.
+	 * The end of a poll's processing, before the container commits its offsets: release the claims made ahead
+	 * for records that never came up, and send the marks written in the background (see
+	 * {@link PollDedup#endPoll()}).
 	 */
 	@Override
 	public void clearThreadState(Consumer<?, ?> consumer) {

@@ -26,8 +26,10 @@ import dev.dedup.core.store.DedupStoreException;
  * per lane runs at a time, on a thread of a shared executor that is taken only while the lane has work, so
  * a busy store costs one hand-off per store call, not per record, and consumers do not queue behind each
  * other. A call that would carry only a few marks lingers for more ({@code dedup.kafka.mark-linger}, 1 ms by
- * default), unless the consumer is waiting for them. The consumer thread waits for its marks before the
- * container commits a poll's offsets (see {@link PollDedup#endPoll()}). On a store that completes a poll in
+ * default), unless the consumer is waiting for them. The end of a poll sends what lingers; the container's
+ * commit of a poll's offsets waits for its marks (the consumer's {@code CommitsAfterMarks}, which reads
+ * {@link #handedOver()} and {@link #settledThrough}), or, without it, the consumer thread waits for them
+ * ({@link PollDedup#endPoll()}). On a store that completes a poll in
  * one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}), the marks wait for that
  * instead, and go in one call: the poll's.
  *
@@ -216,8 +218,8 @@ final class CompletionLane {
 	}
 
 	/**
-	 * The consumer is about to wait for its marks (the end of a poll, before its offsets are committed): a
-	 * lingering drain sends what it has at once.
+	 * The poll has ended (its marks are awaited, or its commit waits for them): a lingering drain sends what
+	 * it has at once.
 	 */
 	private void flush() {
 		this.flushing = true;

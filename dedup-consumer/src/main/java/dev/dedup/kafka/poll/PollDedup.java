@@ -26,8 +26,8 @@ import dev.dedup.kafka.poll.DedupKafkaStats.Event;
  * {@link ConsumerDedup#forCurrentThread()}.
  *
  * <p>Record at a time, a poll can be claimed ahead in one store call when the adapter can see it, and
- * marks then go to a background {@link CompletionLane}, which {@link #endPoll()} waits for before the
- * poll's offsets are committed.
+ * marks then go to a background {@link CompletionLane}; the poll's offset commit waits for them
+ * ({@link #commitsFollowMarks()}), or else {@link #endPoll()} does.
  *
  * <p>Somewhat over 300 lines on purpose: the record and batch entry points share one thread's state (the
  * claims made ahead, the marks in flight, the held batches) and one status-to-turn mapping, and splitting

@@ -58,7 +58,7 @@ public final class RecordClaim {
 
 	/**
 	 * Mark the record CONSUMED. A record claimed with its poll may be marked in the background when
-	 * {@code background} allows it; {@link PollDedup#endPoll()} waits for those marks.
+	 * {@code background} allows it; the poll's offset commit (or {@link PollDedup#endPoll()}) waits for those marks.
 	 */
 	public void complete(boolean background) {
 		if (this.markedInListenerTransaction) {
