@@ -84,7 +84,8 @@ public class DedupKafkaAutoConfiguration {
 		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(new ConsumerDedup(engine,
 				keys, settings, stats, properties.isBatchPolls(), properties.getMarkLinger()));
 		// Boot passes a unique CommonErrorHandler bean to its factory; without one, containers use this default.
-		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new));
+		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new),
+				properties.isCommitsWaitForMarks());
 	}
 
 	/** Names, just before they start, the listener containers dedup does not protect. */

@@ -75,6 +75,13 @@ public class DedupKafkaProperties {
 	 */
 	private Duration markLinger = Duration.ofMillis(1);
 
+	/**
+	 * With poll batching, whether the container's offset commit, rather than the consumer thread, waits for a
+	 * poll's marks: the consumer goes on to the next poll while they are written, and committed offsets trail
+	 * by up to one poll. false: the consumer thread waits for the marks at the end of each poll.
+	 */
+	private boolean commitsWaitForMarks = true;
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -137,6 +144,14 @@ public class DedupKafkaProperties {
 
 	public void setBatchPolls(boolean batchPolls) {
 		this.batchPolls = batchPolls;
+	}
+
+	public boolean isCommitsWaitForMarks() {
+		return this.commitsWaitForMarks;
+	}
+
+	public void setCommitsWaitForMarks(boolean commitsWaitForMarks) {
+		this.commitsWaitForMarks = commitsWaitForMarks;
 	}
 
 	public Duration getMarkLinger() {

@@ -55,7 +55,8 @@ import org.springframework.kafka.listener.RecordInterceptor;
  * {@code interceptor.classes} of the factory's consumer factory, after any interceptor already listed; and so
  * that offsets committed inside a database transaction wait for it to commit, it adds
  * {@link CommitsAfterTransaction} to the consumer factory's post-processors; and so that a poll need not wait
- * for its marks, {@link CommitsAfterMarks}, which holds each commit back until the marks before it are written.
+ * for its marks, {@link CommitsAfterMarks}, which holds each commit back until the marks before it are written
+ * (unless {@code dedup.kafka.commits-wait-for-marks=false}).
  */
 public class DedupKafkaConfigurer implements AutoCloseable {
 
@@ -66,6 +67,8 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 	private final DedupBatchInterceptor<Object, Object> batchInterceptor;
 
 	private final Supplier<CommonErrorHandler> defaultErrorHandler;
+
+	private final boolean commitsWaitForMarks;
 
 	private final Set<Object> configured = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
@@ -79,9 +82,19 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 	 */
 	public DedupKafkaConfigurer(DedupRecordInterceptor<Object, Object> interceptor,
 			Supplier<CommonErrorHandler> defaultErrorHandler) {
+		this(interceptor, defaultErrorHandler, true);
+	}
+
+	/**
+	 * @param commitsWaitForMarks whether a poll's offset commit, rather than its consumer thread, waits for the
+	 * poll's background marks ({@code dedup.kafka.commits-wait-for-marks}, see {@link CommitsAfterMarks})
+	 */
+	public DedupKafkaConfigurer(DedupRecordInterceptor<Object, Object> interceptor,
+			Supplier<CommonErrorHandler> defaultErrorHandler, boolean commitsWaitForMarks) {
 		this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
 		this.batchInterceptor = new DedupBatchInterceptor<>(interceptor.dedup());
 		this.defaultErrorHandler = Objects.requireNonNull(defaultErrorHandler, "defaultErrorHandler");
+		this.commitsWaitForMarks = commitsWaitForMarks;
 	}
 
 	public DedupRecordInterceptor<Object, Object> interceptor() {
@@ -132,7 +145,7 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 					+ "commit loses the batch (or, with AckMode RECORD, the record). Set a DefaultKafkaConsumerFactory "
 					+ "before calling configure", factory);
 		}
-		if (this.interceptor.batchesPolls() && !CommitsAfterMarks.installOn(factory.getConsumerFactory(),
+		if (this.interceptor.batchesPolls() && this.commitsWaitForMarks && !CommitsAfterMarks.installOn(factory.getConsumerFactory(),
 				this.interceptor.dedup())) {
 			log.info("Factory {} has no consumer factory that takes post-processors (yet); each poll waits for its "
 					+ "marks before its offsets are committed. Set a DefaultKafkaConsumerFactory before calling "

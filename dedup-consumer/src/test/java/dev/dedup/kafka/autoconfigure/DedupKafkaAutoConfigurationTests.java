@@ -165,6 +165,22 @@ class DedupKafkaAutoConfigurationTests {
 	}
 
 	@Test
+	void offsetCommitsWaitForTheMarksByDefaultAndThePropertyTurnsItOff() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.run(context -> assertThat(context.getBean(ConsumerFactory.class).getPostProcessors())
+				.anyMatch(DedupKafkaAutoConfigurationTests::holdsCommitsForMarks));
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.commits-wait-for-marks=false")
+			.run(context -> assertThat(context.getBean(ConsumerFactory.class).getPostProcessors())
+				.noneMatch(DedupKafkaAutoConfigurationTests::holdsCommitsForMarks));
+	}
+
+	/** The post-processor is internal to dedup's listener package: known here by name. */
+	private static boolean holdsCommitsForMarks(Object postProcessor) {
+		return postProcessor.getClass().getName().equals("dev.dedup.kafka.listener.CommitsAfterMarks");
+	}
+
+	@Test
 	void markLingerReachesTheConsumerThreadsAndDefaultsToAMillisecond() {
 		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class).run(context -> assertThat(
 				context.getBean(DedupKafkaConfigurer.class).interceptor().dedup().markLinger())
@@ -420,7 +436,8 @@ class DedupKafkaAutoConfigurationTests {
 		List<String> names = JsonPath.read(json, "$.properties[*].name");
 		assertThat(names).contains("dedup.kafka.enabled", "dedup.kafka.id-source", "dedup.kafka.id-header",
 				"dedup.kafka.id-expression", "dedup.kafka.missing-id", "dedup.kafka.lease", "dedup.kafka.retention",
-				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls", "dedup.kafka.mark-linger");
+				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls", "dedup.kafka.mark-linger",
+				"dedup.kafka.commits-wait-for-marks");
 		List<Object> undescribed = JsonPath.read(json,
 				"$.properties[?(@.name =~ /dedup\\.kafka\\..*/ && !(@.description))].name");
 		assertThat(undescribed).isEmpty();
