@@ -28,9 +28,10 @@ import dev.dedup.kafka.poll.PollDedup;
 /**
  * Holds each offset commit back until the marks handed to the background before it are written, so that a
  * consumer thread need not wait for its poll's marks before the container commits: it goes on to the next
- * poll while they are written, and the held-back offsets go out with the container's next commit or with the
- * consumer's next poll, whichever first finds their marks written. Marks are still written before the offsets they cover are
- * committed; the committed offsets trail by one poll instead of the consumer waiting a store call per poll.
+ * poll while they are written, and the held-back offsets go out with the container's next commit or with
+ * the consumer's next poll, whichever first finds their marks written. Marks are still written before the
+ * offsets they cover are committed; the committed offsets trail by one poll instead of the consumer waiting
+ * a store call per poll.
  * <p>
  * It changes {@code commitSync} and {@code commitAsync} with explicit offsets (what the container calls), and
  * only while marks are in flight on the calling consumer thread. A commit without offsets, a revocation
@@ -120,7 +121,9 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			Object[] args = invocation.getArguments();
 			switch (name) {
 				case "poll" -> {
-					this.dedup.forCurrentThread().commitsFollowMarks();
+					PollDedup poll = this.dedup.forCurrentThread();
+					poll.commitsFollowMarks();
+					poll.countSettledMarks();
 					commitWritten();
 					return invocation.proceed();
 				}

@@ -295,7 +295,7 @@ public final class PollDedup {
 		}
 		if (this.commitsFollowMarks) {
 			this.lane.sendNow();
-			count(this.lane.collect());
+			countSettledMarks();
 		}
 		else {
 			awaitMarks();
@@ -313,6 +313,14 @@ public final class PollDedup {
 	/** Waits for the marks handed to the background lane, counting how they went. */
 	public void awaitMarks() {
 		count(this.lane.awaitAll());
+	}
+
+	/**
+	 * Counts how the background marks settled so far went, without waiting for the rest: called at the end of
+	 * a poll and, by {@code CommitsAfterMarks}, at every poll, so an idle consumer's meters catch up too.
+	 */
+	public void countSettledMarks() {
+		count(this.lane.collect());
 	}
 
 	private void count(CompletionLane.Outcomes outcomes) {

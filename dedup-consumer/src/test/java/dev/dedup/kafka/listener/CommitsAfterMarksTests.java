@@ -68,10 +68,12 @@ class CommitsAfterMarksTests {
 
 	private final DedupEngine engine = new DedupEngine(this.store);
 
+	private final DedupKafkaStats stats = new DedupKafkaStats();
+
 	private final ConsumerDedup dedup = new ConsumerDedup(this.engine, new DedupKeys("dedup", this.store.maxKeyLength()),
 			ListenerSettingsResolver.fixed(new ListenerDedupSettings(new HeaderMessageIdResolver("dedup-id"),
 					MissingIdPolicy.OFFSET, Duration.ofSeconds(30), Duration.ofDays(1), InProgressPolicy.RETRY)),
-			new DedupKafkaStats(), true);
+			this.stats, true);
 
 	@SuppressWarnings("unchecked")
 	private final Consumer<String, String> target = mock(Consumer.class);
@@ -192,6 +194,21 @@ class CommitsAfterMarksTests {
 		verify(this.target, never()).commitSync(any(Map.class), any(Duration.class));
 		this.consumer.poll(Duration.ZERO);
 		verify(this.target).commitAsync(any(Map.class), any()); // sent once
+	}
+
+	@Test
+	void theMarksOfTheLastPollAreCountedByTheNextPollsEvenWhenNothingComes() {
+		this.store.close(); // written only after the poll ended, so its end cannot have counted them
+		runPoll(records(TP0, 0, 3));
+		this.store.open();
+		long handedOver = this.poll.marksHandedOver();
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.poll.marksWrittenThrough(handedOver));
+		assertThat(this.stats.count(DedupKafkaStats.Event.COMPLETED)).as("before the next poll").isZero();
+		given(this.target.poll(any(Duration.class))).willReturn(ConsumerRecords.empty());
+
+		this.consumer.poll(Duration.ZERO);
+
+		assertThat(this.stats.count(DedupKafkaStats.Event.COMPLETED)).isEqualTo(3);
 	}
 
 	@Test
