@@ -73,6 +73,7 @@ import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.spy;
+import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 
 /**
@@ -332,7 +333,9 @@ class DedupRecordInterceptorContainerTests {
 		start(heard::add);
 
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.store.claims(key) >= 3);
-		verify(this.interceptor, atLeast(2)).failure(same(record), any(DedupRetryLaterException.class), any());
+		// The container reports a delivery's failure after its claim was counted: wait for the reports too.
+		verify(this.interceptor, timeout(10_000).atLeast(2)).failure(same(record), any(DedupRetryLaterException.class),
+				any());
 		this.container.stop();
 		assertThat(heard).isEmpty();
 		assertThat(this.recovered).isEmpty();
