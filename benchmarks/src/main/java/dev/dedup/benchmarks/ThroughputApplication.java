@@ -320,6 +320,25 @@ class ThroughputApplication {
 
 	}
 
+	/** Counts calls and sums their wall time, from several threads. */
+	static final class CallTimer {
+
+		private final AtomicLong calls = new AtomicLong();
+
+		private final AtomicLong nanos = new AtomicLong();
+
+		/** One call, begun at {@code startNanos} ({@link System#nanoTime()}), has ended. */
+		void since(long startNanos) {
+			this.calls.incrementAndGet();
+			this.nanos.addAndGet(System.nanoTime() - startNanos);
+		}
+
+		KafkaThroughputBenchmark.CallTime total() {
+			return new KafkaThroughputBenchmark.CallTime(this.calls.get(), this.nanos.get());
+		}
+
+	}
+
 	/** The floor's two script calls on Lettuce's shared connection: SET NX PX per key, then SET PX per key. */
 	static final class FloorWriter {
 
@@ -341,9 +360,9 @@ class ThroughputApplication {
 		private final AtomicLong polls = new AtomicLong();
 
 		/** The claim calls' and the awaited mark calls' count and wall time, shown beside dedup's store calls. */
-		private final AtomicLong[] claimTimes = { new AtomicLong(), new AtomicLong() };
+		private final CallTimer claimTimes = new CallTimer();
 
-		private final AtomicLong[] markTimes = { new AtomicLong(), new AtomicLong() };
+		private final CallTimer markTimes = new CallTimer();
 
 		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks, boolean markPerPoll) {
 			this.redis = redis;
@@ -365,7 +384,7 @@ class ThroughputApplication {
 		boolean[] claim(byte[][] keys) {
 			long start = System.nanoTime();
 			List<?> replies = (List<?>) eval(CLAIM, ScriptOutputType.MULTI, keys, "30000");
-			timed(this.claimTimes, start);
+			this.claimTimes.since(start);
 			boolean[] claimed = new boolean[keys.length];
 			for (int i = 0; i < keys.length; i++) {
 				claimed[i] = Long.valueOf(1).equals(replies.get(i));
@@ -383,12 +402,12 @@ class ThroughputApplication {
 			if (this.markPerPoll) {
 				byte[] marker = (this.keyPrefix + "poll-" + this.polls.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
 				eval(MARK, ScriptOutputType.INTEGER, new byte[][] { marker }, "600000");
-				timed(this.markTimes, start);
+				this.markTimes.since(start);
 				return;
 			}
 			if (this.awaitMarks) {
 				eval(MARK, ScriptOutputType.INTEGER, keys, "600000");
-				timed(this.markTimes, start);
+				this.markTimes.since(start);
 				return;
 			}
 			try (RedisConnection connection = this.redis.getRequiredConnectionFactory().getConnection()) {
@@ -396,16 +415,10 @@ class ThroughputApplication {
 			}
 		}
 
-		private static void timed(AtomicLong[] times, long start) {
-			times[0].incrementAndGet();
-			times[1].addAndGet(System.nanoTime() - start);
-		}
-
 		/** The claims' and awaited marks' calls so far, under the names of the dedup operations they stand for. */
 		Map<StoreOperation, KafkaThroughputBenchmark.CallTime> callTimes() {
-			return Map.of(StoreOperation.CLAIM_ALL, new KafkaThroughputBenchmark.CallTime(this.claimTimes[0].get(),
-					this.claimTimes[1].get()), this.markPerPoll ? StoreOperation.COMPLETE_POLL : StoreOperation.COMPLETE_ALL,
-					new KafkaThroughputBenchmark.CallTime(this.markTimes[0].get(), this.markTimes[1].get()));
+			return Map.of(StoreOperation.CLAIM_ALL, this.claimTimes.total(),
+					this.markPerPoll ? StoreOperation.COMPLETE_POLL : StoreOperation.COMPLETE_ALL, this.markTimes.total());
 		}
 
 		private Object eval(String script, ScriptOutputType type, byte[][] keys, String millis) {

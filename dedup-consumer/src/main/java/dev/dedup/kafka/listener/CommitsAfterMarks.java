@@ -18,7 +18,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ConsumerPostProcessor;
 
@@ -54,26 +53,13 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 	}
 
 	/** Adds the post-processor to {@code factory} once; false if the factory takes no post-processors. */
-	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static boolean installOn(@Nullable ConsumerFactory<?, ?> factory, ConsumerDedup dedup) {
-		if (factory == null) {
-			return false;
-		}
-		if (factory.getPostProcessors().stream().anyMatch(CommitsAfterMarks.class::isInstance)) {
-			return true;
-		}
-		ConsumerFactory raw = factory;
-		raw.addPostProcessor(new CommitsAfterMarks<>(dedup));
-		return factory.getPostProcessors().stream().anyMatch(CommitsAfterMarks.class::isInstance);
+		return ConsumerProxies.installOnce(factory, CommitsAfterMarks.class, () -> new CommitsAfterMarks<>(dedup));
 	}
 
 	@Override
-	@SuppressWarnings("unchecked")
 	public Consumer<K, V> apply(Consumer<K, V> consumer) {
-		ProxyFactory proxy = new ProxyFactory(consumer);
-		proxy.addInterface(Consumer.class);
-		proxy.addAdvice(new HeldCommits(consumer, this.dedup));
-		return (Consumer<K, V>) proxy.getProxy(CommitsAfterMarks.class.getClassLoader());
+		return ConsumerProxies.wrap(consumer, new HeldCommits(consumer, this.dedup));
 	}
 
 	/**
@@ -124,7 +110,7 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 					PollDedup poll = this.dedup.forCurrentThread();
 					poll.commitsFollowMarks();
 					poll.countSettledMarks();
-					commitWritten();
+					commitWritten(poll);
 					return invocation.proceed();
 				}
 				case "commitSync", "commitAsync" -> {
@@ -203,17 +189,15 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 		 * rather than leave them for a container commit that an idle consumer will not make. Right after a
 		 * busy poll its marks are rarely written yet, so this seldom adds a commit to the container's.
 		 */
-		private void commitWritten() {
-			PollDedup poll = this.dedup.currentIfAny();
-			if (poll == null || this.held.isEmpty()) {
-				return;
+		private void commitWritten(PollDedup poll) {
+			if (this.held.isEmpty()) {
+				return; // as a rule: nothing to look at on this poll
 			}
 			Map<TopicPartition, OffsetAndMetadata> written = takeWritten(poll);
 			if (!written.isEmpty()) {
 				this.target.commitAsync(written, (offsets, ex) -> {
 					if (ex != null) {
-						log.warn("Could not commit {} once their marks were written; the records are redelivered and "
-								+ "skipped as duplicates: {}", offsets, ex.getMessage());
+						logFailedCommit(offsets, ex);
 					}
 				});
 			}
@@ -235,10 +219,14 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 					this.target.commitSync(written, COMMIT_TIMEOUT);
 				}
 				catch (KafkaException ex) {
-					log.warn("Could not commit {} once their marks were written; the records are redelivered and "
-							+ "skipped as duplicates: {}", written, ex.getMessage());
+					logFailedCommit(written, ex);
 				}
 			}
+		}
+
+		private static void logFailedCommit(Map<TopicPartition, OffsetAndMetadata> offsets, Exception ex) {
+			log.warn("Could not commit {} once their marks were written; the records are redelivered and skipped "
+					+ "as duplicates: {}", offsets, ex.getMessage());
 		}
 
 		void forget(Collection<TopicPartition> partitions) {

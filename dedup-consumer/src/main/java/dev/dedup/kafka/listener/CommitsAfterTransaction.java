@@ -13,7 +13,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ConsumerPostProcessor;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -42,17 +41,8 @@ final class CommitsAfterTransaction<K, V> implements ConsumerPostProcessor<K, V>
 	private static final Logger log = LoggerFactory.getLogger(CommitsAfterTransaction.class);
 
 	/** Adds the post-processor to {@code factory} once; false if the factory takes no post-processors. */
-	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static boolean installOn(@Nullable ConsumerFactory<?, ?> factory) {
-		if (factory == null) {
-			return false;
-		}
-		if (factory.getPostProcessors().stream().anyMatch(CommitsAfterTransaction.class::isInstance)) {
-			return true;
-		}
-		ConsumerFactory raw = factory;
-		raw.addPostProcessor(new CommitsAfterTransaction<>());
-		return factory.getPostProcessors().stream().anyMatch(CommitsAfterTransaction.class::isInstance);
+		return ConsumerProxies.installOnce(factory, CommitsAfterTransaction.class, CommitsAfterTransaction::new);
 	}
 
 	/** Commits at once, past the hold-back: for offsets that are safe to commit whatever the transaction does. */
@@ -61,12 +51,8 @@ final class CommitsAfterTransaction<K, V> implements ConsumerPostProcessor<K, V>
 	}
 
 	@Override
-	@SuppressWarnings("unchecked")
 	public Consumer<K, V> apply(Consumer<K, V> consumer) {
-		ProxyFactory proxy = new ProxyFactory(consumer);
-		proxy.addInterface(Consumer.class);
-		proxy.addAdvice(new HoldBack(consumer));
-		return (Consumer<K, V>) proxy.getProxy(CommitsAfterTransaction.class.getClassLoader());
+		return ConsumerProxies.wrap(consumer, new HoldBack(consumer));
 	}
 
 	private static Consumer<?, ?> unwrap(Consumer<?, ?> consumer) {

@@ -145,8 +145,8 @@ public class DedupKafkaConfigurer implements AutoCloseable {
 					+ "commit loses the batch (or, with AckMode RECORD, the record). Set a DefaultKafkaConsumerFactory "
 					+ "before calling configure", factory);
 		}
-		if (this.interceptor.batchesPolls() && this.commitsWaitForMarks && !CommitsAfterMarks.installOn(factory.getConsumerFactory(),
-				this.interceptor.dedup())) {
+		if (this.interceptor.batchesPolls() && this.commitsWaitForMarks
+				&& !CommitsAfterMarks.installOn(factory.getConsumerFactory(), this.interceptor.dedup())) {
 			log.info("Factory {} has no consumer factory that takes post-processors (yet); each poll waits for its "
 					+ "marks before its offsets are committed. Set a DefaultKafkaConsumerFactory before calling "
 					+ "configure", factory);
