@@ -3,6 +3,7 @@ package dev.dedup.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,8 +31,13 @@ import org.springframework.util.ClassUtils;
  * NUL C owner    CONSUMING under that owner
  * NUL D          CONSUMED
  * NUL R result   CONSUMED with result bytes
- * TTL            the lease while CONSUMING, the retention once CONSUMED (PX, milliseconds)
+ * NUL P id       a key of a poll ({@link #claimPoll}): the state of the poll's row
+ * TTL            the lease while CONSUMING, the retention once CONSUMED (PX, milliseconds); a key of a poll
+ *                the lease plus the retention from its claim
  * </pre>
+ * A poll's row, under {@code SOH "poll:"} and the id ({@link PollRow}), is {@code NUL C owner} for the poll's
+ * lease, then {@code NUL D} for the retention: marking a poll CONSUMED is one write, whatever its number of
+ * keys, where each key's own entry takes a write per key.
  * A string costs the server less per step than the hash of dedup 0.1 ({@code s}, {@code o}, {@code r}
  * fields), whose entries the claim and inspect scripts still read, so an upgrade keeps what they recorded.
  * An absent or expired key is "none". The batch forms run one script for many keys, grouped by hash slot
@@ -76,6 +82,9 @@ public final class RedisDedupStore implements DedupStore {
 	/** The WAIT after each mark, or null when marks do not wait for replicas (the default). */
 	private final @Nullable ReplicaWait replicaWait;
 
+	/** Whether {@link #claimPoll} writes a poll's row (see {@link PollRow}): with Lettuce, off a cluster, unless turned off. */
+	private final boolean keepsPolls;
+
 	/**
 	 * A store whose calls fail after {@link #DEFAULT_TIMEOUT} without an answer.
 	 * @param connectionFactory the Redis to use; with Lettuce, the batch forms use its shared connection
@@ -98,7 +107,7 @@ public final class RedisDedupStore implements DedupStore {
 	 * @param lettuceWhenPossible false to use Spring's driver-neutral path even on Lettuce (tests)
 	 */
 	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible) {
-		this(connectionFactory, timeout, lettuceWhenPossible, 0, Duration.ZERO);
+		this(connectionFactory, timeout, lettuceWhenPossible, 0, Duration.ZERO, true);
 	}
 
 	/**
@@ -121,24 +130,38 @@ public final class RedisDedupStore implements DedupStore {
 	 */
 	public RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, int waitForReplicas,
 			Duration waitTimeout) {
-		this(connectionFactory, timeout, true, waitForReplicas, waitTimeout);
+		this(connectionFactory, timeout, true, waitForReplicas, waitTimeout, true);
+	}
+
+	/**
+	 * As {@link #RedisDedupStore(RedisConnectionFactory, Duration, int, Duration)}, choosing whether a poll's
+	 * claims share one row ({@link #claimPoll}).
+	 * @param waitForReplicas 0 for marks that do not wait for replicas
+	 * @param pollRows false to write each key of a poll as an entry of its own, as dedup did before poll rows:
+	 * while instances of that earlier version share the store, which read a key of a poll as something dedup
+	 * did not write
+	 */
+	public RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, int waitForReplicas,
+			Duration waitTimeout, boolean pollRows) {
+		this(connectionFactory, timeout, true, waitForReplicas, waitTimeout, pollRows);
 	}
 
 	RedisDedupStore(RedisConnectionFactory connectionFactory, Duration timeout, boolean lettuceWhenPossible,
-			int waitForReplicas, Duration waitTimeout) {
+			int waitForReplicas, Duration waitTimeout, boolean pollRows) {
 		Durations.requireAtLeastOneMilli(timeout, "store timeout");
 		this.connectionFactory = connectionFactory;
 		this.timeout = timeout;
 		ScriptRunner lettuce = (lettuceWhenPossible && LETTUCE_PRESENT)
 				? LettuceScriptRunner.forFactory(connectionFactory, timeout) : null;
 		this.scripts = new SlotBatches((lettuce != null) ? lettuce : new ConnectionScriptRunner(connectionFactory));
+		this.keepsPolls = pollRows && lettuce != null && !lettuce.isCluster();
 		this.replicaWait = (waitForReplicas != 0)
 				? ReplicaWait.of(connectionFactory, lettuce != null, timeout, waitForReplicas, waitTimeout) : null;
 	}
 
 	@Override
 	public ClaimResult claim(String key, String owner, Duration lease) {
-		return claimAll("claim '" + key + "'", List.of(key), owner, lease).get(0);
+		return claimKeys("claim '" + key + "'", List.of(key), owner, claimArgs(owner, lease), null).get(0);
 	}
 
 	@Override
@@ -198,14 +221,63 @@ public final class RedisDedupStore implements DedupStore {
 		if (keys.isEmpty()) {
 			return List.of();
 		}
-		return claimAll("claim " + keys.size() + " keys", keys, owner, lease);
+		return claimKeys("claim " + keys.size() + " keys", keys, owner, claimArgs(owner, lease), null);
 	}
 
-	private List<ClaimResult> claimAll(String action, List<String> keys, String owner, Duration lease) {
+	/**
+	 * Off a cluster, with Lettuce: each key points to the poll's row ({@link PollRow}), which holds the lease of
+	 * them all and, once {@link #completePoll} marks it, their CONSUMED state; the claim costs what
+	 * {@link #claimAll}'s does, plus the row. A key lives for the lease plus the retention from its claim by its
+	 * own expiry, so a poll whose work outruns its first lease keeps its keys that much less after its mark
+	 * (a renewed key lives at least as long as its lease). On a cluster the keys of a poll share no hash slot
+	 * with one row, and this is {@link #claimAll}.
+	 */
+	@Override
+	public List<ClaimResult> claimPoll(List<String> keys, String owner, Duration lease, Duration retention) {
+		if (!this.keepsPolls || keys.isEmpty()) {
+			return claimAll(keys, owner, lease);
+		}
+		PollRow poll = PollRow.of(owner);
+		byte[][] args = { bytes(owner), millis("lease", lease), poll.keyValue(),
+				millis("retention", retention.plus(lease)) };
+		return claimKeys("claim a poll of " + keys.size() + " keys", keys, owner, args, poll.key());
+	}
+
+	/** Where {@link #claimPoll} keeps polls: see there. */
+	@Override
+	public boolean completesPollsInOneWrite() {
+		return this.keepsPolls;
+	}
+
+	/**
+	 * Where the poll was claimed with {@link #claimPoll} and still holds its lease: one write, of the poll's
+	 * row, marks every key it holds. Otherwise as {@link #completeAll}, which refuses every key of a poll whose
+	 * lease was lost. A key evicted while the poll ran answers true with the others: its entry is gone either
+	 * way.
+	 */
+	@Override
+	public List<Boolean> completePoll(List<String> keys, String owner, Duration retention) {
+		if (this.keepsPolls && !keys.isEmpty()) {
+			long started = System.nanoTime();
+			String action = "complete a poll of " + keys.size() + " keys";
+			if (ScriptReplies.isOne(this.scripts.runOne(action, new ScriptCall(StoreScript.COMPLETE_POLL,
+					PollRow.of(owner).key(), new byte[][] { bytes(owner), millis("retention", retention) })))) {
+				awaitReplicas(action, keys.size(), started);
+				return Collections.nCopies(keys.size(), Boolean.TRUE);
+			}
+		}
+		return completeAll(keys, owner, retention);
+	}
+
+	private static byte[][] claimArgs(String owner, Duration lease) {
+		return new byte[][] { bytes(owner), millis("lease", lease) };
+	}
+
+	private List<ClaimResult> claimKeys(String action, List<String> keys, String owner, byte[][] args,
+			byte @Nullable [] pollRow) {
 		List<@Nullable Object> replies;
 		try {
-			replies = this.scripts.perKey(action, StoreScript.CLAIM, keys,
-					new byte[][] { bytes(owner), millis("lease", lease) });
+			replies = this.scripts.perKey(action, StoreScript.CLAIM, keys, args, pollRow);
 		}
 		catch (DedupStoreException ex) {
 			if (ScriptRunner.isTimeout(ex)) {

@@ -31,8 +31,17 @@ final class SlotBatches {
 
 	/** Runs {@code script} on {@code keys} with the same {@code args}, and answers each key's reply in order. */
 	List<@Nullable Object> perKey(String action, StoreScript script, List<String> keys, byte[][] args) {
+		return perKey(action, script, keys, args, null);
+	}
+
+	/**
+	 * As {@link #perKey(String, StoreScript, List, byte[][])}, with {@code lastKey} (a poll's row) appended to
+	 * the keys of every call: not on a cluster, where it would share a hash slot with none of them.
+	 */
+	List<@Nullable Object> perKey(String action, StoreScript script, List<String> keys, byte[][] args,
+			byte @Nullable [] lastKey) {
 		List<List<Integer>> groups = groups(keys);
-		List<@Nullable Object> replies = run(action, calls(script, keys, groups, args));
+		List<@Nullable Object> replies = run(action, calls(script, keys, groups, args, lastKey));
 		@Nullable Object[] perKey = new Object[keys.size()];
 		for (int g = 0; g < groups.size(); g++) {
 			List<Integer> group = groups.get(g);
@@ -49,7 +58,7 @@ final class SlotBatches {
 
 	/** As {@link #perKey}, sent without waiting for replies (see {@link ScriptRunner#sendWithoutReply}). */
 	void sendWithoutReply(StoreScript script, List<String> keys, byte[][] args) {
-		this.runner.sendWithoutReply(calls(script, keys, groups(keys), args));
+		this.runner.sendWithoutReply(calls(script, keys, groups(keys), args, null));
 	}
 
 	/** One call on one key, or on none (ping). */
@@ -66,14 +75,22 @@ final class SlotBatches {
 		return replies;
 	}
 
-	/** One call of {@code script} per group of {@code keys} (see {@link #groups}). */
+	/** Whether the server is a Redis Cluster, whose scripts take keys of one hash slot only. */
+	boolean isCluster() {
+		return this.runner.isCluster();
+	}
+
+	/** One call of {@code script} per group of {@code keys} (see {@link #groups}), each with {@code lastKey}. */
 	private static List<ScriptCall> calls(StoreScript script, List<String> keys, List<List<Integer>> groups,
-			byte[][] args) {
+			byte[][] args, byte @Nullable [] lastKey) {
 		List<ScriptCall> calls = new ArrayList<>(groups.size());
 		for (List<Integer> group : groups) {
-			byte[][] bytes = new byte[group.size()][];
+			byte[][] bytes = new byte[group.size() + ((lastKey != null) ? 1 : 0)][];
 			for (int k = 0; k < group.size(); k++) {
 				bytes[k] = RedisDedupStore.bytes(keys.get(group.get(k)));
+			}
+			if (lastKey != null) {
+				bytes[group.size()] = lastKey;
 			}
 			calls.add(new ScriptCall(script, bytes, args));
 		}

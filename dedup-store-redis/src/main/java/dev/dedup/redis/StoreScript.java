@@ -17,6 +17,8 @@ enum StoreScript {
 
 	COMPLETE("complete.lua", true),
 
+	COMPLETE_POLL("complete-poll.lua", false),
+
 	RELEASE("release.lua", true),
 
 	RENEW("renew.lua", false),

@@ -71,4 +71,22 @@ class RedisClusterDedupStoreTests extends DedupStoreContractTests {
 			.containsOnly(ClaimOutcome.DUPLICATE);
 	}
 
+	/** A poll's row would share a hash slot with none of its keys: on a cluster each key is its own entry. */
+	@Test
+	void aPollOverManySlotsIsClaimedAndCompletedKeyByKey() {
+		List<String> keys = new ArrayList<>();
+		for (int i = 0; i < 50; i++) {
+			keys.add(key("cluster-poll-" + i));
+		}
+		assertThat(store.completesPollsInOneWrite()).isFalse();
+
+		assertThat(store.claimPoll(keys, "owner-a", Duration.ofSeconds(30), Duration.ofMinutes(5)))
+			.extracting(ClaimResult::outcome)
+			.containsOnly(ClaimOutcome.ACQUIRED);
+		assertThat(store.inspect(keys.get(0))).hasValueSatisfying(entry -> assertThat(entry.owner()).isEqualTo("owner-a"));
+		assertThat(store.completePoll(keys, "owner-a", Duration.ofMinutes(5))).containsOnly(true);
+		assertThat(store.claimAll(keys, "owner-b", Duration.ofSeconds(30))).extracting(ClaimResult::outcome)
+			.containsOnly(ClaimOutcome.DUPLICATE);
+	}
+
 }

@@ -8,13 +8,16 @@ import java.util.Map;
 import dev.dedup.core.store.ClaimOutcome;
 import dev.dedup.core.store.ClaimResult;
 import dev.dedup.core.store.DedupStore;
+import dev.dedup.core.store.DedupStoreException;
 import dev.dedup.core.store.ForeignEntryException;
+import dev.dedup.core.store.StoredEntry;
 import dev.dedup.test.DedupStoreContractTests;
 import dev.dedup.test.services.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -60,6 +63,74 @@ class RedisDedupStoreTests extends DedupStoreContractTests {
 		store.claim(plain, "owner-a", Duration.ofSeconds(30));
 		store.complete(plain, "owner-a", Duration.ofMinutes(5), null);
 		assertThat(redis.opsForValue().get(plain)).isEqualTo("\0D");
+	}
+
+	/** A poll's keys point to its row, and marking them all is one write of that row: the keys do not change. */
+	@Test
+	void aPollsKeysPointToItsRowWhichHoldsTheirLeaseAndThenTheirMarkInOneWrite() {
+		List<String> keys = List.of(key("poll-layout-1"), key("poll-layout-2"), key("poll-layout-3"));
+		String owner = "poll-owner-" + System.nanoTime();
+		PollRow row = PollRow.of(owner);
+		assertThat(store.completesPollsInOneWrite()).isTrue();
+
+		assertThat(store.claimPoll(keys, owner, Duration.ofSeconds(30), Duration.ofMinutes(5)))
+			.containsOnly(ClaimResult.acquired());
+		try (RedisConnection redis = factory.getConnection()) {
+			for (String key : keys) {
+				assertThat(redis.stringCommands().get(bytes(key))).isEqualTo(row.keyValue());
+				// The lease plus the retention: a key is kept for its retention by its own expiry.
+				assertThat(redis.keyCommands().pTtl(bytes(key))).isBetween(300_000L, 330_000L);
+			}
+			assertThat(redis.stringCommands().get(row.key())).isEqualTo(bytes("\0C" + owner));
+			assertThat(redis.keyCommands().pTtl(row.key())).isBetween(1L, 30_000L);
+
+			assertThat(store.completePoll(keys, owner, Duration.ofMinutes(10))).containsExactly(true, true, true);
+			assertThat(redis.stringCommands().get(row.key())).isEqualTo(bytes("\0D"));
+			assertThat(redis.keyCommands().pTtl(row.key())).isBetween(300_000L, 600_000L);
+			for (String key : keys) {
+				assertThat(redis.stringCommands().get(bytes(key))).isEqualTo(row.keyValue());
+			}
+		}
+		assertThat(store.claimAll(keys, "owner-b", Duration.ofSeconds(30))).extracting(ClaimResult::outcome)
+			.containsOnly(ClaimOutcome.DUPLICATE);
+		assertThat(store.inspect(keys.get(0))).hasValueSatisfying(entry -> {
+			assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMED);
+			assertThat(entry.remainingTtl()).isBetween(Duration.ofMinutes(4), Duration.ofMinutes(6));
+		});
+	}
+
+	@Test
+	void aPollThatAcquiresNothingLeavesNoRow() {
+		String key = key("poll-of-duplicates");
+		assertThat(store.claim(key, "owner-a", Duration.ofSeconds(30)).outcome()).isEqualTo(ClaimOutcome.ACQUIRED);
+		String owner = "poll-owner-" + System.nanoTime();
+
+		assertThat(store.claimPoll(List.of(key), owner, Duration.ofSeconds(30), Duration.ofMinutes(5)))
+			.extracting(ClaimResult::outcome)
+			.containsExactly(ClaimOutcome.IN_PROGRESS);
+		try (RedisConnection redis = factory.getConnection()) {
+			assertThat(redis.keyCommands().exists(PollRow.of(owner).key())).isFalse();
+		}
+	}
+
+	/** Two owners whose poll ids collide (never seen: 96 bits): the second poll fails and writes no key. */
+	@Test
+	void aPollWhoseRowBelongsToAnotherOwnerFailsAndWritesNothing() {
+		String owner = "poll-owner-" + System.nanoTime();
+		String key = key("poll-row-taken");
+		try (RedisConnection redis = factory.getConnection()) {
+			redis.stringCommands().set(PollRow.of(owner).key(), bytes("\0Csomeone-else"));
+			redis.keyCommands().pExpire(PollRow.of(owner).key(), 30_000);
+		}
+
+		assertThatExceptionOfType(DedupStoreException.class)
+			.isThrownBy(() -> store.claimPoll(List.of(key), owner, Duration.ofSeconds(30), Duration.ofMinutes(5)))
+			.withMessageContaining("belongs to another owner");
+		assertThat(store.inspect(key)).isEmpty();
+	}
+
+	private static byte[] bytes(String value) {
+		return value.getBytes(StandardCharsets.UTF_8);
 	}
 
 	/** Entries written by dedup 0.1 (one hash per key) are read after an upgrade: nothing runs twice. */

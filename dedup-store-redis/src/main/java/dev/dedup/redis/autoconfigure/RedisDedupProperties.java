@@ -26,6 +26,15 @@ public class RedisDedupProperties {
 	 */
 	private Duration waitTimeout = Duration.ofSeconds(1);
 
+	/**
+	 * Whether the claims of one Kafka poll share one row, which holds their lease and then, in one write, their
+	 * CONSUMED state (standalone and Sentinel, with Lettuce; on Redis Cluster each key is its own entry
+	 * anyway). false writes each key as an entry of its own, as dedup did before 2026-12-08: set it while
+	 * instances of that earlier version share the store, since they read a key of a poll as an entry dedup
+	 * did not write, and turn it on once all run this one.
+	 */
+	private boolean pollRows = true;
+
 	public int getWaitForReplicas() {
 		return this.waitForReplicas;
 	}
@@ -36,6 +45,14 @@ public class RedisDedupProperties {
 					+ waitForReplicas);
 		}
 		this.waitForReplicas = waitForReplicas;
+	}
+
+	public boolean isPollRows() {
+		return this.pollRows;
+	}
+
+	public void setPollRows(boolean pollRows) {
+		this.pollRows = pollRows;
 	}
 
 	public Duration getWaitTimeout() {

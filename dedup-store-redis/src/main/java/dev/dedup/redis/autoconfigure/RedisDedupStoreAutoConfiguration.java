@@ -34,12 +34,10 @@ public final class RedisDedupStoreAutoConfiguration {
 	@ConditionalOnMissingBean(DedupStore.class)
 	RedisDedupStore dedupStore(RedisConnectionFactory redisConnectionFactory, DedupProperties properties,
 			RedisDedupProperties redis) {
-		if (redis.getWaitForReplicas() == 0) {
-			return new RedisDedupStore(redisConnectionFactory, properties.getStoreTimeout());
-		}
-		// Fails at startup if the wait is not below the store timeout, or the factory cannot WAIT (Cluster, Jedis).
+		// With replicas to wait for, fails at startup if the wait is not below the store timeout, or the factory
+		// cannot WAIT (Cluster, Jedis).
 		return new RedisDedupStore(redisConnectionFactory, properties.getStoreTimeout(), redis.getWaitForReplicas(),
-				redis.getWaitTimeout());
+				redis.getWaitTimeout(), redis.isPollRows());
 	}
 
 }

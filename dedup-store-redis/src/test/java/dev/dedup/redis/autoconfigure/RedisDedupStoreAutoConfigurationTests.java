@@ -90,6 +90,15 @@ class RedisDedupStoreAutoConfigurationTests {
 	}
 
 	@Test
+	void keepsPollRowsUnlessTurnedOffForAnUpgrade() {
+		this.runner.withUserConfiguration(RedisFactoryConfiguration.class)
+			.run(context -> assertThat(context.getBean(RedisDedupStore.class).completesPollsInOneWrite()).isTrue());
+		this.runner.withUserConfiguration(RedisFactoryConfiguration.class)
+			.withPropertyValues("dedup.redis.poll-rows=false")
+			.run(context -> assertThat(context.getBean(RedisDedupStore.class).completesPollsInOneWrite()).isFalse());
+	}
+
+	@Test
 	void isRegisteredAsAnAutoConfiguration() throws Exception {
 		List<String> registered = new ArrayList<>();
 		for (URL url : Collections.list(getClass().getClassLoader()
