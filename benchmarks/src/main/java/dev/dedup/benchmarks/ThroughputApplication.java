@@ -162,7 +162,8 @@ class ThroughputApplication {
 			this.redis = redis;
 			this.keyPrefix = "bench-hand-written:" + group + ":";
 			this.floorMarkPerPoll = floorMarks.equals("per-poll");
-			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait, this.floorMarkPerPoll);
+			this.floorWriter = new FloorWriter(redis, this.keyPrefix, floorAwait, this.floorMarkPerPoll,
+					!floorMarks.equals("none"));
 			this.businessWrites = work.equals("db-row") ? jdbc : null;
 			this.floorJdbc = jdbc;
 			// On PostgreSQL the floor binds a batch as one array, as the store does: for the store's row that costs
@@ -357,6 +358,9 @@ class ThroughputApplication {
 		/** {@code floor-redis-poll-mark}: one marker per poll instead of a mark per key. */
 		private final boolean markPerPoll;
 
+		/** False for {@code floor-redis-claim-only}: no marks at all. */
+		private final boolean writesMarks;
+
 		private final AtomicLong polls = new AtomicLong();
 
 		/** The claim calls' and the awaited mark calls' count and wall time, shown beside dedup's store calls. */
@@ -364,11 +368,13 @@ class ThroughputApplication {
 
 		private final CallTimer markTimes = new CallTimer();
 
-		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks, boolean markPerPoll) {
+		FloorWriter(StringRedisTemplate redis, String keyPrefix, boolean awaitMarks, boolean markPerPoll,
+				boolean writesMarks) {
 			this.redis = redis;
 			this.keyPrefix = keyPrefix;
 			this.awaitMarks = awaitMarks;
 			this.markPerPoll = markPerPoll;
+			this.writesMarks = writesMarks;
 		}
 
 		byte[] key(String payload) {
@@ -398,6 +404,9 @@ class ThroughputApplication {
 		 * cheaper than any correct design: a bound from above.
 		 */
 		void mark(byte[][] keys) {
+			if (!this.writesMarks) {
+				return;
+			}
 			long start = System.nanoTime();
 			if (this.markPerPoll) {
 				byte[] marker = (this.keyPrefix + "poll-" + this.polls.incrementAndGet()).getBytes(StandardCharsets.UTF_8);

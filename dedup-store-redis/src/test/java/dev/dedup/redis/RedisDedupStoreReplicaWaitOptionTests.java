@@ -73,7 +73,7 @@ class RedisDedupStoreReplicaWaitOptionTests {
 	@Test
 	void springsDriverNeutralPathCannotWait() {
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new RedisDedupStore(this.standalone, TIMEOUT, false, 1, Duration.ofMillis(500)))
+			.isThrownBy(() -> new RedisDedupStore(this.standalone, TIMEOUT, false, 1, Duration.ofMillis(500), true))
 			.withMessageContaining("only on a Lettuce connection factory");
 	}
 

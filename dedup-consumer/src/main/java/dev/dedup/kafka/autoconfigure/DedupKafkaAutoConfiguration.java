@@ -82,7 +82,7 @@ public class DedupKafkaAutoConfiguration {
 	DedupKafkaConfigurer dedupKafkaConfigurer(DedupEngine engine, DedupKeys keys, AnnotatedListenerSettings settings,
 			DedupKafkaStats stats, ObjectProvider<CommonErrorHandler> errorHandler, DedupKafkaProperties properties) {
 		DedupRecordInterceptor<Object, Object> interceptor = new DedupRecordInterceptor<>(new ConsumerDedup(engine,
-				keys, settings, stats, properties.isBatchPolls(), properties.getMarkLinger()));
+				keys, settings, stats, properties.isBatchPolls(), properties.getMarkLinger(), properties.getPollMarkWait()));
 		// Boot passes a unique CommonErrorHandler bean to its factory; without one, containers use this default.
 		return new DedupKafkaConfigurer(interceptor, () -> errorHandler.getIfUnique(DefaultErrorHandler::new),
 				properties.isCommitsWaitForMarks());

@@ -76,6 +76,15 @@ public class DedupKafkaProperties {
 	private Duration markLinger = Duration.ofMillis(1);
 
 	/**
+	 * With poll batching, on a store that marks a whole poll in one write (Redis off a cluster, MySQL/MariaDB,
+	 * PostgreSQL), how long a record listener's mark may wait for the end of its poll: a poll that runs longer
+	 * sends the marks that waited this long key by key. Longer means fewer writes for a listener that takes a
+	 * while per record, and a longer time in which a processed record is not yet marked CONSUMED (a crash then
+	 * re-runs it); 0 never waits for the poll.
+	 */
+	private Duration pollMarkWait = Duration.ofMillis(20);
+
+	/**
 	 * With poll batching, whether the container's offset commit, rather than the consumer thread, waits for a
 	 * poll's marks: the consumer goes on to the next poll while they are written, and committed offsets trail
 	 * by up to one poll. false: the consumer thread waits for the marks at the end of each poll.
@@ -152,6 +161,14 @@ public class DedupKafkaProperties {
 
 	public void setCommitsWaitForMarks(boolean commitsWaitForMarks) {
 		this.commitsWaitForMarks = commitsWaitForMarks;
+	}
+
+	public Duration getPollMarkWait() {
+		return this.pollMarkWait;
+	}
+
+	public void setPollMarkWait(Duration pollMarkWait) {
+		this.pollMarkWait = pollMarkWait;
 	}
 
 	public Duration getMarkLinger() {

@@ -30,8 +30,10 @@ import dev.dedup.core.store.DedupStoreException;
  * commit of a poll's offsets waits for its marks (the consumer's {@code CommitsAfterMarks}, which reads
  * {@link #handedOver()} and {@link #settledThrough}), or, without it, the consumer thread waits for them
  * ({@link PollDedup#endPoll()}). On a store that completes a poll in
- * one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}), the marks wait for that
- * instead, and go in one call: the poll's.
+ * one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}), the marks wait for the end
+ * of the poll instead, and go in one call, which the store turns into one write; but no longer than
+ * {@code dedup.kafka.poll-mark-wait} (20 ms by default), so that a crash re-runs no more than the records
+ * handled in that time: a poll that runs longer sends what waited that long key by key.
  *
  * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
  * failed, and wakes the consumer when the last mark it is waiting for is settled ({@link #awaitAll()}). A
@@ -53,14 +55,23 @@ final class CompletionLane {
 	/** {@code dedup.kafka.mark-linger}'s default. */
 	static final Duration DEFAULT_LINGER = Duration.ofMillis(1);
 
+	/** {@code dedup.kafka.poll-mark-wait}'s default. */
+	static final Duration DEFAULT_POLL_MARK_WAIT = Duration.ofMillis(20);
+
 	/** How long a call with fewer than {@link #LINGER_BELOW} marks waits for more; 0 never waits. */
 	private final long lingerNanos;
 
 	/**
-	 * Whether marks wait for {@link #awaitAll()}: on a store that completes a poll in one write, the marks of
-	 * a whole poll then go in one call at its end, which that store turns into one write.
+	 * Whether marks wait for the end of their poll ({@link #sendNow()}), up to {@link #pollWaitNanos}: on a
+	 * store that completes a poll in one write, the marks of a whole poll then go in one call at its end,
+	 * which that store turns into one write.
 	 */
-	private final boolean holdsUntilAwaited;
+	private final boolean waitsForPoll;
+
+	private final long pollWaitNanos;
+
+	/** How many times the consumer asked for what is handed over to go at once; consumer thread only writes. */
+	private volatile long flushes;
 
 	private final DedupEngine engine;
 
@@ -93,10 +104,19 @@ final class CompletionLane {
 	private volatile @Nullable Thread awaiting;
 
 	CompletionLane(DedupEngine engine, Executor executor, Duration linger) {
+		this(engine, executor, linger, DEFAULT_POLL_MARK_WAIT);
+	}
+
+	/**
+	 * @param pollWait on a store that completes a poll in one write, how long a mark may wait for the end of
+	 * its poll; zero sends marks as on any other store
+	 */
+	CompletionLane(DedupEngine engine, Executor executor, Duration linger, Duration pollWait) {
 		this.engine = engine;
 		this.executor = executor;
 		this.lingerNanos = linger.toNanos();
-		this.holdsUntilAwaited = engine.store().completesPollsInOneWrite();
+		this.pollWaitNanos = pollWait.toNanos();
+		this.waitsForPoll = this.pollWaitNanos > 0 && engine.store().completesPollsInOneWrite();
 	}
 
 	/**
@@ -104,16 +124,16 @@ final class CompletionLane {
 	 * Called by the lane's consumer thread only.
 	 */
 	void submit(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
-		Pending pending = new Pending(claim, retention, record);
+		Pending pending = this.waitsForPoll
+				? new Pending(claim, retention, record, this.flushes, System.nanoTime() + this.pollWaitNanos)
+				: new Pending(claim, retention, record, 0, 0);
 		this.submitted++;
 		this.flushing = false;
 		this.queue.add(pending);
-		if (this.holdsUntilAwaited) {
+		if (this.waitsForPoll) {
 			claim.awaitPollMark();
 		}
-		else {
-			startDrain();
-		}
+		startDrain();
 	}
 
 	/** How many marks the consumer has handed over so far; consumer thread only. */
@@ -136,9 +156,6 @@ final class CompletionLane {
 	void sendNow() {
 		if (this.settled.get() != this.submitted) {
 			flush();
-			if (this.holdsUntilAwaited) {
-				startDrain();
-			}
 		}
 	}
 
@@ -194,14 +211,11 @@ final class CompletionLane {
 	private void drain() {
 		List<Pending> batch = new ArrayList<>();
 		while (true) {
-			Pending next;
-			while (batch.size() < MAX_BATCH && (next = this.queue.poll()) != null) {
-				batch.add(next);
+			if (this.waitsForPoll) {
+				takeWhosePollEnded(batch);
 			}
-			if (!batch.isEmpty() && batch.size() < LINGER_BELOW && linger()) {
-				while (batch.size() < MAX_BATCH && (next = this.queue.poll()) != null) {
-					batch.add(next);
-				}
+			else {
+				takeLingering(batch);
 			}
 			if (batch.isEmpty()) {
 				this.draining.set(false);
@@ -223,9 +237,53 @@ final class CompletionLane {
 	 */
 	private void flush() {
 		this.flushing = true;
+		this.flushes++; // the consumer thread is the only writer
 		Thread drain = this.lingering;
 		if (drain != null) {
 			LockSupport.unpark(drain);
+		}
+	}
+
+	/** Takes what is queued, and if that is only a few marks, what comes within the linger. */
+	private void takeLingering(List<Pending> batch) {
+		Pending next;
+		while (batch.size() < MAX_BATCH && (next = this.queue.poll()) != null) {
+			batch.add(next);
+		}
+		if (!batch.isEmpty() && batch.size() < LINGER_BELOW && linger()) {
+			while (batch.size() < MAX_BATCH && (next = this.queue.poll()) != null) {
+				batch.add(next);
+			}
+		}
+	}
+
+	/**
+	 * Waits until the oldest mark's poll has ended ({@link #flush()}), or it has waited {@link #pollWaitNanos},
+	 * then takes the marks of that poll handed over so far: a poll's marks then go in one call, and those of a
+	 * poll that runs longer go a wait's worth at a time, key by key. Marks of the next poll stay for that one.
+	 */
+	private void takeWhosePollEnded(List<Pending> batch) {
+		Pending head = this.queue.peek();
+		if (head == null) {
+			return;
+		}
+		this.lingering = Thread.currentThread();
+		try {
+			// Checked after publishing the thread, so a flush either is seen here or unparks the wait.
+			long left;
+			while (!head.mayGo(this.flushes) && (left = head.waitsUntil() - System.nanoTime()) > 0) {
+				LockSupport.parkNanos(this, left);
+			}
+		}
+		finally {
+			this.lingering = null;
+		}
+		// With the oldest go the marks of its poll (however short they waited) and any whose poll has ended.
+		long flushes = this.flushes;
+		Pending next;
+		while (batch.size() < MAX_BATCH && (next = this.queue.peek()) != null
+				&& (next.poll() == head.poll() || next.mayGo(flushes))) {
+			batch.add(this.queue.poll());
 		}
 	}
 
@@ -293,7 +351,16 @@ final class CompletionLane {
 	record FailedMark(ConsumerRecord<?, ?> record, DedupStoreException cause) {
 	}
 
-	private record Pending(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
+	/**
+	 * @param poll the lane's {@link #flushes} when it was handed over: its poll has ended once they are more
+	 * @param waitsUntil where {@link #waitsForPoll}, the {@code nanoTime} until which it may wait for that
+	 */
+	private record Pending(Claim claim, Duration retention, ConsumerRecord<?, ?> record, long poll, long waitsUntil) {
+
+		boolean mayGo(long flushes) {
+			return flushes > this.poll || System.nanoTime() - this.waitsUntil >= 0;
+		}
+
 	}
 
 }

@@ -36,6 +36,9 @@ public final class ConsumerDedup implements AutoCloseable {
 	/** How long a background store call with only a few marks waits for more. */
 	private final Duration markLinger;
 
+	/** On a store that marks a poll in one write, how long a mark may wait for the end of its poll. */
+	private final Duration pollMarkWait;
+
 	/** Runs the consumer threads' {@link CompletionLane}s; a thread is held only while a lane has work. */
 	private final ExecutorService completers;
 
@@ -58,11 +61,19 @@ public final class ConsumerDedup implements AutoCloseable {
 	 */
 	public ConsumerDedup(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings, DedupKafkaStats stats,
 			boolean batchPolls, Duration markLinger) {
-		Objects.requireNonNull(markLinger, "markLinger");
-		if (markLinger.isNegative()) {
-			throw new IllegalArgumentException("dedup.kafka.mark-linger must be zero or more, was " + markLinger);
-		}
-		this.markLinger = markLinger;
+		this(engine, keys, settings, stats, batchPolls, markLinger, CompletionLane.DEFAULT_POLL_MARK_WAIT);
+	}
+
+	/**
+	 * @param markLinger how long a background store call that would carry only a few marks waits for more
+	 * ({@code dedup.kafka.mark-linger}); zero never waits
+	 * @param pollMarkWait on a store that marks a poll in one write, how long a record listener's mark may wait
+	 * for the end of its poll before it goes on its own ({@code dedup.kafka.poll-mark-wait}); zero never waits
+	 */
+	public ConsumerDedup(DedupEngine engine, DedupKeys keys, ListenerSettingsResolver settings, DedupKafkaStats stats,
+			boolean batchPolls, Duration markLinger, Duration pollMarkWait) {
+		this.markLinger = nonNegative(markLinger, "dedup.kafka.mark-linger");
+		this.pollMarkWait = nonNegative(pollMarkWait, "dedup.kafka.poll-mark-wait");
 		this.engine = Objects.requireNonNull(engine, "engine");
 		this.stats = Objects.requireNonNull(stats, "stats");
 		this.keys = new RecordKeys(Objects.requireNonNull(keys, "keys"));
@@ -76,11 +87,20 @@ public final class ConsumerDedup implements AutoCloseable {
 		});
 	}
 
+	private static Duration nonNegative(Duration duration, String property) {
+		Objects.requireNonNull(duration, property);
+		if (duration.isNegative()) {
+			throw new IllegalArgumentException(property + " must be zero or more, was " + duration);
+		}
+		return duration;
+	}
+
 	/** The calling consumer thread's poll-level state. */
 	public PollDedup forCurrentThread() {
 		PollDedup poll = this.perThread.get();
 		if (poll == null) {
-			poll = new PollDedup(this, new CompletionLane(this.engine, this.completers, this.markLinger));
+			poll = new PollDedup(this,
+					new CompletionLane(this.engine, this.completers, this.markLinger, this.pollMarkWait));
 			this.perThread.set(poll);
 		}
 		return poll;
@@ -110,6 +130,11 @@ public final class ConsumerDedup implements AutoCloseable {
 	/** {@code dedup.kafka.mark-linger}: how long a background store call with only a few marks waits for more. */
 	public Duration markLinger() {
 		return this.markLinger;
+	}
+
+	/** {@code dedup.kafka.poll-mark-wait}: how long a mark may wait for the end of its poll, on a store that marks a poll in one write. */
+	public Duration pollMarkWait() {
+		return this.pollMarkWait;
 	}
 
 	/** Whether record listeners claim whole polls (where the poll is visible to them) and mark in the background. */

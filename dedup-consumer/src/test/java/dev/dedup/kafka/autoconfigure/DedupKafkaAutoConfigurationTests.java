@@ -201,6 +201,22 @@ class DedupKafkaAutoConfigurationTests {
 	}
 
 	@Test
+	void pollMarkWaitReachesTheConsumerThreadsDefaultsTo20MillisecondsAndRefusesANegativeOne() {
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class).run(context -> assertThat(
+				context.getBean(DedupKafkaConfigurer.class).interceptor().dedup().pollMarkWait())
+			.isEqualTo(Duration.ofMillis(20)));
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.poll-mark-wait=0")
+			.run(context -> assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().dedup().pollMarkWait())
+				.isZero());
+		this.runner.withUserConfiguration(RemoteLikeStoreConfiguration.class)
+			.withPropertyValues("dedup.kafka.poll-mark-wait=-1ms")
+			.run(context -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("dedup.kafka.poll-mark-wait must be zero or more"));
+	}
+
+	@Test
 	void anInProcessStoreIsNeverBatched() {
 		this.runner.run(context -> {
 			assertThat(context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls()).isFalse();
@@ -437,7 +453,7 @@ class DedupKafkaAutoConfigurationTests {
 		assertThat(names).contains("dedup.kafka.enabled", "dedup.kafka.id-source", "dedup.kafka.id-header",
 				"dedup.kafka.id-expression", "dedup.kafka.missing-id", "dedup.kafka.lease", "dedup.kafka.retention",
 				"dedup.kafka.on-in-progress", "dedup.kafka.batch-polls", "dedup.kafka.mark-linger",
-				"dedup.kafka.commits-wait-for-marks");
+				"dedup.kafka.poll-mark-wait", "dedup.kafka.commits-wait-for-marks");
 		List<Object> undescribed = JsonPath.read(json,
 				"$.properties[?(@.name =~ /dedup\\.kafka\\..*/ && !(@.description))].name");
 		assertThat(undescribed).isEmpty();

@@ -23,6 +23,7 @@ import dev.dedup.core.store.StoreOperation;
 import dev.dedup.core.store.StoredEntry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The background lane's accounting: every mark handed over is settled before {@code awaitAll} returns, and
@@ -136,7 +137,8 @@ class CompletionLaneTests {
 	void onAStoreThatCompletesAPollInOneWriteTheMarksWaitForAwaitAndGoAsOnePollCall() throws InterruptedException {
 		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
 		try (DedupEngine engine = new DedupEngine(polls)) {
-			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER);
+			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+					Duration.ofMinutes(1));
 			List<String> keys = IntStream.range(0, 5).mapToObj(i -> "lane-poll:" + i).toList();
 			List<Claim> claims = engine.claimPoll(keys, LEASE, RETENTION);
 			claims.forEach(Claim::begin);
@@ -150,6 +152,55 @@ class CompletionLaneTests {
 			assertThat(polls.operations).containsExactly("claimPoll", "completePoll");
 			assertThat(claims).allSatisfy(claim -> assertThat(polls.inspect(claim.key()))
 				.hasValueSatisfying(entry -> assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMED)));
+		}
+	}
+
+	/** A poll that runs longer than the wait: what waited that long goes key by key, the rest with the poll. */
+	@Test
+	void marksOfAPollThatRunsPastThePollMarkWaitGoKeyByKeyAndTheRestAsOnePollCall() {
+		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
+		try (DedupEngine engine = new DedupEngine(polls)) {
+			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+					Duration.ofMillis(100));
+			List<String> keys = IntStream.range(0, 5).mapToObj(i -> "lane-long-poll:" + i).toList();
+			List<Claim> claims = engine.claimPoll(keys, LEASE, RETENTION);
+			claims.forEach(Claim::begin);
+			lane.submit(claims.get(0), RETENTION, record(0));
+			lane.submit(claims.get(1), RETENTION, record(1));
+
+			// A crash from here on re-runs the first two records only until the wait is over.
+			await().atMost(Duration.ofSeconds(10)).until(() -> polls.operations.contains("completeAll"));
+			assertThat(polls.inspect(keys.get(1))).hasValueSatisfying(
+					entry -> assertThat(entry.state()).isEqualTo(StoredEntry.State.CONSUMED));
+			for (int i = 2; i < claims.size(); i++) {
+				lane.submit(claims.get(i), RETENTION, record(i));
+			}
+			assertThat(lane.awaitAll().completed()).isEqualTo(5);
+			assertThat(polls.operations).containsExactly("claimPoll", "completeAll", "completePoll");
+		}
+	}
+
+	/** The end of one poll sends its marks; the next poll's first marks, handed over before they went, wait. */
+	@Test
+	void theNextPollsMarksWaitForTheirOwnPollsEnd() {
+		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
+		try (DedupEngine engine = new DedupEngine(polls)) {
+			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+					Duration.ofMinutes(1));
+			List<Claim> first = engine.claimPoll(List.of("lane-first:0", "lane-first:1"), LEASE, RETENTION);
+			List<Claim> second = engine.claimPoll(List.of("lane-second:0", "lane-second:1"), LEASE, RETENTION);
+			first.forEach(Claim::begin);
+			second.forEach(Claim::begin);
+			lane.submit(first.get(0), RETENTION, record(0));
+			lane.submit(first.get(1), RETENTION, record(1));
+			lane.sendNow();
+			lane.submit(second.get(0), RETENTION, record(2));
+
+			await().atMost(Duration.ofSeconds(10)).until(() -> lane.settledThrough(2));
+			assertThat(lane.settledThrough(3)).isFalse();
+			lane.submit(second.get(1), RETENTION, record(3));
+			assertThat(lane.awaitAll().completed()).isEqualTo(4);
+			assertThat(polls.operations).containsExactly("claimPoll", "claimPoll", "completePoll", "completePoll");
 		}
 	}
 
