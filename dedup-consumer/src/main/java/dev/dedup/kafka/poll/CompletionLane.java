@@ -32,8 +32,9 @@ import dev.dedup.core.store.DedupStoreException;
  * ({@link PollDedup#endPoll()}). On a store that completes a poll in
  * one write ({@link dev.dedup.core.store.DedupStore#completesPollsInOneWrite()}), the marks wait for the end
  * of the poll instead, and go in one call, which the store turns into one write; but no longer than
- * {@code dedup.kafka.poll-mark-wait} (20 ms by default), so that a crash re-runs no more than the records
- * handled in that time: a poll that runs longer sends what waited that long key by key.
+ * {@code dedup.kafka.poll-mark-wait} (20 ms by default), nor once no mark has followed for the linger (a
+ * record that takes long), so that a crash re-runs no more than the records handled in that time: what
+ * waited that long goes key by key.
  *
  * <p>A mark carries no future: the lane counts what each store call answered, keeps the records whose marks
  * failed, and wakes the consumer when the last mark it is waiting for is settled ({@link #awaitAll()}). A
@@ -72,6 +73,9 @@ final class CompletionLane {
 
 	/** How many times the consumer asked for what is handed over to go at once; consumer thread only writes. */
 	private volatile long flushes;
+
+	/** When the newest mark was handed over, where {@link #waitsForPoll}; consumer thread only writes. */
+	private volatile long lastHandedOver;
 
 	private final DedupEngine engine;
 
@@ -124,9 +128,15 @@ final class CompletionLane {
 	 * Called by the lane's consumer thread only.
 	 */
 	void submit(Claim claim, Duration retention, ConsumerRecord<?, ?> record) {
-		Pending pending = this.waitsForPoll
-				? new Pending(claim, retention, record, this.flushes, System.nanoTime() + this.pollWaitNanos)
-				: new Pending(claim, retention, record, 0, 0);
+		Pending pending;
+		if (this.waitsForPoll) {
+			long now = System.nanoTime();
+			this.lastHandedOver = now;
+			pending = new Pending(claim, retention, record, this.flushes, now + this.pollWaitNanos);
+		}
+		else {
+			pending = new Pending(claim, retention, record, 0, 0);
+		}
 		this.submitted++;
 		this.flushing = false;
 		this.queue.add(pending);
@@ -258,8 +268,8 @@ final class CompletionLane {
 	}
 
 	/**
-	 * Waits until the oldest mark's poll has ended ({@link #flush()}), or it has waited {@link #pollWaitNanos},
-	 * then takes the marks of that poll handed over so far: a poll's marks then go in one call, and those of a
+	 * Waits until the oldest mark's poll has ended ({@link #flush()}), it has waited {@link #pollWaitNanos}, or
+	 * no mark has been handed over for the linger, then takes the marks of that poll handed over so far: a poll's marks then go in one call, and those of a
 	 * poll that runs longer go a wait's worth at a time, key by key. Marks of the next poll stay for that one.
 	 */
 	private void takeWhosePollEnded(List<Pending> batch) {
@@ -270,8 +280,15 @@ final class CompletionLane {
 		this.lingering = Thread.currentThread();
 		try {
 			// Checked after publishing the thread, so a flush either is seen here or unparks the wait.
-			long left;
-			while (!head.mayGo(this.flushes) && (left = head.waitsUntil() - System.nanoTime()) > 0) {
+			while (!head.mayGo(this.flushes)) {
+				// A listener that stopped handing marks over (a record that takes long, a handler stuck) waits
+				// no longer than the linger: its earlier records are marked meanwhile.
+				long now = System.nanoTime();
+				long quietUntil = this.lastHandedOver + this.lingerNanos;
+				long left = Math.min(head.waitsUntil(), quietUntil) - now;
+				if (left <= 0) {
+					break;
+				}
 				LockSupport.parkNanos(this, left);
 			}
 		}

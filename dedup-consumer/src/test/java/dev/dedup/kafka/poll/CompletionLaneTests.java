@@ -137,7 +137,7 @@ class CompletionLaneTests {
 	void onAStoreThatCompletesAPollInOneWriteTheMarksWaitForAwaitAndGoAsOnePollCall() throws InterruptedException {
 		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
 		try (DedupEngine engine = new DedupEngine(polls)) {
-			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+			CompletionLane lane = new CompletionLane(engine, this.completers, Duration.ofMinutes(1),
 					Duration.ofMinutes(1));
 			List<String> keys = IntStream.range(0, 5).mapToObj(i -> "lane-poll:" + i).toList();
 			List<Claim> claims = engine.claimPoll(keys, LEASE, RETENTION);
@@ -160,7 +160,7 @@ class CompletionLaneTests {
 	void marksOfAPollThatRunsPastThePollMarkWaitGoKeyByKeyAndTheRestAsOnePollCall() {
 		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
 		try (DedupEngine engine = new DedupEngine(polls)) {
-			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+			CompletionLane lane = new CompletionLane(engine, this.completers, Duration.ofMinutes(1),
 					Duration.ofMillis(100));
 			List<String> keys = IntStream.range(0, 5).mapToObj(i -> "lane-long-poll:" + i).toList();
 			List<Claim> claims = engine.claimPoll(keys, LEASE, RETENTION);
@@ -180,12 +180,31 @@ class CompletionLaneTests {
 		}
 	}
 
+	/** A record that takes long (a handler stuck): the marks before it go once none has followed for the linger. */
+	@Test
+	void marksOfAPollWhoseListenerStoppedHandingMarksOverGoAfterTheLinger() {
+		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
+		try (DedupEngine engine = new DedupEngine(polls)) {
+			CompletionLane lane = new CompletionLane(engine, this.completers, Duration.ofMillis(5),
+					Duration.ofMinutes(1));
+			List<Claim> claims = engine.claimPoll(List.of("lane-stuck:0", "lane-stuck:1"), LEASE, RETENTION);
+			claims.forEach(Claim::begin);
+			lane.submit(claims.get(0), RETENTION, record(0));
+
+			await().atMost(Duration.ofSeconds(10)).until(() -> lane.settledThrough(1));
+			assertThat(polls.operations).containsExactly("claimPoll", "completeAll");
+			lane.submit(claims.get(1), RETENTION, record(1));
+			assertThat(lane.awaitAll().completed()).isEqualTo(2);
+			assertThat(polls.operations).containsExactly("claimPoll", "completeAll", "completePoll");
+		}
+	}
+
 	/** The end of one poll sends its marks; the next poll's first marks, handed over before they went, wait. */
 	@Test
 	void theNextPollsMarksWaitForTheirOwnPollsEnd() {
 		OnePollWrite polls = new OnePollWrite(new InMemoryDedupStore());
 		try (DedupEngine engine = new DedupEngine(polls)) {
-			CompletionLane lane = new CompletionLane(engine, this.completers, CompletionLane.DEFAULT_LINGER,
+			CompletionLane lane = new CompletionLane(engine, this.completers, Duration.ofMinutes(1),
 					Duration.ofMinutes(1));
 			List<Claim> first = engine.claimPoll(List.of("lane-first:0", "lane-first:1"), LEASE, RETENTION);
 			List<Claim> second = engine.claimPoll(List.of("lane-second:0", "lane-second:1"), LEASE, RETENTION);
