@@ -78,7 +78,8 @@ public class DedupKafkaProperties {
 	/**
 	 * With poll batching, on a store that marks a whole poll in one write (Redis off a cluster, MySQL/MariaDB,
 	 * PostgreSQL), how long a record listener's mark may wait for the end of its poll: a poll that runs longer
-	 * sends the marks that waited this long key by key. Longer means fewer writes for a listener that takes a
+	 * sends the marks that waited this long key by key, as does a listener that hands over no mark for
+	 * mark-linger (a record that takes long). Longer means fewer writes for a listener that takes a
 	 * while per record, and a longer time in which a processed record is not yet marked CONSUMED (a crash then
 	 * re-runs it); 0 never waits for the poll.
 	 */
