@@ -174,6 +174,15 @@ public final class KafkaThroughputBenchmark {
 				"memory", "bench.hand-written", "floor", "bench.floor-marks", "none")),
 
 		/**
+		 * As {@link #FLOOR_REDIS_CLAIM_ONLY}, with offsets committed by {@code commitAsync}, not awaited: dedup's
+		 * commits do not cost its consumer a round trip either ({@code CommitsAfterMarks}), so this is the
+		 * ceiling of a design with dedup's commits and a write per key.
+		 */
+		FLOOR_REDIS_CLAIM_ONLY_ASYNC_COMMITS("floor-redis-claim-only-async-commits", Map.of("dedup.kafka.enabled",
+				"false", "dedup.store", "memory", "bench.hand-written", "floor", "bench.floor-marks", "none",
+				"bench.commits", "async")),
+
+		/**
 		 * No dedup; a batch listener makes the two writes the semantics need on a bare table of MariaDB: one
 		 * multi-row INSERT for the batch's claims, one multi-row UPDATE for its marks, each committed on its own
 		 * (no reads, no owner, no expiry index): the floor a JDBC store can reach here. Batch listeners only.
@@ -209,7 +218,8 @@ public final class KafkaThroughputBenchmark {
 
 		/** The Redis floors, which serve record listeners too ({@link FloorPollInterceptor}). */
 		boolean redisFloor() {
-			return this == FLOOR_REDIS || this == FLOOR_REDIS_UNAWAITED || this == FLOOR_REDIS_POLL_MARK;
+			return this == FLOOR_REDIS || this == FLOOR_REDIS_UNAWAITED || this == FLOOR_REDIS_POLL_MARK
+					|| this == FLOOR_REDIS_CLAIM_ONLY || this == FLOOR_REDIS_CLAIM_ONLY_ASYNC_COMMITS;
 		}
 
 		boolean dedup() {
@@ -560,7 +570,7 @@ public final class KafkaThroughputBenchmark {
 		boolean batches = dedup && context.getBean(DedupKafkaConfigurer.class).interceptor().batchesPolls();
 		boolean expected = switch (variant) {
 			case RAW, NAIVE_REDIS, FLOOR_REDIS, FLOOR_REDIS_UNAWAITED, FLOOR_REDIS_POLL_MARK, FLOOR_REDIS_CLAIM_ONLY,
-					FLOOR_MARIADB, FLOOR_POSTGRESQL, FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
+					FLOOR_REDIS_CLAIM_ONLY_ASYNC_COMMITS, FLOOR_MARIADB, FLOOR_POSTGRESQL, FLOOR_MARIADB_POLL_MARK, FLOOR_POSTGRESQL_POLL_MARK -> !dedup;
 			case MEMORY -> dedup && store.equals("InMemoryDedupStore"); // in process: never batched
 			case REDIS, REDIS_MARK_LINGER_5MS -> batches && bean.completesPollsInOneWrite() && store.equals("RedisDedupStore");
 			case REDIS_PER_KEY_MARKS -> batches && !bean.completesPollsInOneWrite() && store.equals("RedisDedupStore");

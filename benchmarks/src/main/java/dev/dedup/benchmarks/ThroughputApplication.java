@@ -28,6 +28,8 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.ContainerCustomizer;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 
 import dev.dedup.core.store.DedupStore;
 import dev.dedup.core.store.StoreOperation;
@@ -67,6 +69,17 @@ class ThroughputApplication {
 						? new PerKeyMarksStore(store) : bean;
 			}
 		};
+	}
+
+	/**
+	 * {@code floor-redis-claim-only-async-commits}: the container sends each poll's offsets with
+	 * {@code commitAsync} and does not wait for them, as dedup's {@code CommitsAfterMarks} spares dedup the
+	 * commit's round trip by carrying a held commit with the next poll.
+	 */
+	@Bean
+	@ConditionalOnProperty(name = "bench.commits", havingValue = "async")
+	static ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>> asyncCommits() {
+		return container -> container.getContainerProperties().setSyncCommits(false);
 	}
 
 	@Bean

@@ -156,8 +156,10 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			}
 			else {
 				this.held.addLast(new Held(handedOver, new HashMap<>(offsets)));
-			}
-			if (now.isEmpty()) {
+				// The container's own offsets are held, so it waits for none of these: they go in the background,
+				// as at a poll. With the container's commitSync here, nearly every poll waited a commit round
+				// trip for the previous poll's offsets.
+				commitInBackground(now);
 				return null;
 			}
 			Object[] args = invocation.getArguments();
@@ -193,7 +195,10 @@ final class CommitsAfterMarks<K, V> implements ConsumerPostProcessor<K, V> {
 			if (this.held.isEmpty()) {
 				return; // as a rule: nothing to look at on this poll
 			}
-			Map<TopicPartition, OffsetAndMetadata> written = takeWritten(poll);
+			commitInBackground(takeWritten(poll));
+		}
+
+		private void commitInBackground(Map<TopicPartition, OffsetAndMetadata> written) {
 			if (!written.isEmpty()) {
 				this.target.commitAsync(written, (offsets, ex) -> {
 					if (ex != null) {

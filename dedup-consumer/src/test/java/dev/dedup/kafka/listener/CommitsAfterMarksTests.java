@@ -132,6 +132,29 @@ class CommitsAfterMarksTests {
 		verify(this.target).commitAsync(eq(Map.of(TP0, new OffsetAndMetadata(5))), any());
 	}
 
+	/** The container waits for none of the earlier offsets while its own are held: they go in the background. */
+	@Test
+	void aHeldCommitWhoseMarksAreWrittenGoesInTheBackgroundWhenTheNextCommitIsHeldInstead() {
+		this.store.close();
+		runPoll(records(TP0, 0, 3));
+		this.consumer.commitSync(Map.of(TP0, new OffsetAndMetadata(3)), Duration.ofSeconds(5));
+		ConsumerRecords<String, String> second = records(TP0, 3, 2);
+		given(this.target.poll(any(Duration.class))).willReturn(second);
+		this.consumer.poll(Duration.ofMillis(100)); // the first poll's marks are not written yet
+		this.store.open();
+		long firstMarks = this.poll.marksHandedOver();
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.poll.marksWrittenThrough(firstMarks));
+		this.store.close();
+		handle(second);
+		this.poll.endPoll();
+
+		this.consumer.commitSync(Map.of(TP0, new OffsetAndMetadata(5)), Duration.ofSeconds(5));
+
+		verify(this.target).commitAsync(eq(Map.of(TP0, new OffsetAndMetadata(3))), any());
+		verify(this.target, never()).commitSync(any(Map.class), any(Duration.class));
+		verify(this.target, never()).commitSync(any(Map.class));
+	}
+
 	@Test
 	void aRevocationWaitsForTheMarksAndCommitsWhatIsHeld() throws Exception {
 		this.store.close();
@@ -225,7 +248,12 @@ class CommitsAfterMarksTests {
 	/** As the container runs a poll with a record listener: poll, claim, run and mark each record, end the poll. */
 	private void runPoll(ConsumerRecords<String, String> records) {
 		given(this.target.poll(any(Duration.class))).willReturn(records);
-		ConsumerRecords<String, String> polled = this.consumer.poll(Duration.ofMillis(100));
+		handle(this.consumer.poll(Duration.ofMillis(100)));
+		this.poll.endPoll();
+	}
+
+	/** As the record interceptor and listener handle a poll's records, each successfully. */
+	private void handle(ConsumerRecords<String, String> polled) {
 		for (ConsumerRecord<String, String> record : polled) {
 			Turn turn = this.poll.claimRecord(record, "grp", polled);
 			assertThat(turn.kind()).isEqualTo(Turn.Kind.RUN);
@@ -233,7 +261,6 @@ class CommitsAfterMarksTests {
 			assertThat(claim).isNotNull();
 			claim.complete(true);
 		}
-		this.poll.endPoll();
 	}
 
 	private void assertConsumed(int from, int to) {
