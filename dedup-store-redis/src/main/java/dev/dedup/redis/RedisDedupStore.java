@@ -82,7 +82,7 @@ public final class RedisDedupStore implements DedupStore {
 	/** The WAIT after each mark, or null when marks do not wait for replicas (the default). */
 	private final @Nullable ReplicaWait replicaWait;
 
-	/** Whether {@link #claimPoll} writes a poll's row (see {@link PollRow}): with Lettuce, off a cluster, unless turned off. */
+	/** Whether {@link #claimPoll} writes a poll's row ({@link PollRow}): with Lettuce, off a cluster, unless turned off. */
 	private final boolean keepsPolls;
 
 	/**

@@ -81,7 +81,7 @@ public class DedupKafkaProperties {
 	 * sends the marks that waited this long key by key, as does a listener that hands over no mark for
 	 * mark-linger (a record that takes long). Longer means fewer writes for a listener that takes a
 	 * while per record, and a longer time in which a processed record is not yet marked CONSUMED (a crash then
-	 * re-runs it); 0 never waits for the poll.
+	 * re-runs it); 0 never waits for the poll, nor does a mark-linger of 0.
 	 */
 	private Duration pollMarkWait = Duration.ofMillis(20);
 

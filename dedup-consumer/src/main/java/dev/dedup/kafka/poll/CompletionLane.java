@@ -269,8 +269,9 @@ final class CompletionLane {
 
 	/**
 	 * Waits until the oldest mark's poll has ended ({@link #flush()}), it has waited {@link #pollWaitNanos}, or
-	 * no mark has been handed over for the linger, then takes the marks of that poll handed over so far: a poll's marks then go in one call, and those of a
-	 * poll that runs longer go a wait's worth at a time, key by key. Marks of the next poll stay for that one.
+	 * no mark has been handed over for the linger, then takes the marks of that poll handed over so far: a
+	 * poll's marks then go in one call, and those of a poll that runs longer go a wait's worth at a time, key by
+	 * key. Marks of the next poll stay for that one. With no linger, marks never wait.
 	 */
 	private void takeWhosePollEnded(List<Pending> batch) {
 		Pending head = this.queue.peek();
