@@ -86,6 +86,29 @@ class RedisDedupStoreDeadlineTests {
 			.containsOnly(ACQUIRED);
 	}
 
+	/** A poll's claim and its one-write mark (a poll's row, on one server) have the same deadline. */
+	@Test
+	void aFrozenRedisCostsAPollsClaimAndMarkTheStoreTimeoutAndAPollClaimedMeanwhileIsGivenBack() {
+		List<String> held = List.of(key(), key());
+		assertThat(this.store.completesPollsInOneWrite()).isTrue();
+		assertThat(this.store.claimPoll(held, "poll-a", LEASE, LEASE)).extracting(ClaimResult::outcome)
+			.containsOnly(ACQUIRED);
+
+		this.redis.freeze();
+		List<String> claimedWhileFrozen = List.of(key(), key(), key());
+		assertFailsWithinTheDeadline(() -> this.store.claimPoll(claimedWhileFrozen, "poll-b", LEASE, LEASE));
+		assertFailsWithinTheDeadline(() -> this.store.completePoll(held, "poll-a", LEASE));
+
+		this.redis.thaw();
+		awaitWorking();
+		assertThat(this.store.claimAll(claimedWhileFrozen, "c", LEASE)).extracting(ClaimResult::outcome)
+			.containsOnly(ACQUIRED);
+		// The timed-out mark may have run when the server woke up, or not: the poll's keys are held or
+		// consumed either way, never free.
+		assertThat(this.store.claimAll(held, "c", LEASE)).extracting(ClaimResult::outcome)
+			.doesNotContain(ACQUIRED);
+	}
+
 	@Test
 	void aKilledRedisCostsEachStepAtMostTheStoreTimeoutAndWorksAgainOnceRestartedWithItsData() {
 		String held = key();
