@@ -218,8 +218,7 @@ public final class KafkaThroughputBenchmark {
 
 		/** The Redis floors, which serve record listeners too ({@link FloorPollInterceptor}). */
 		boolean redisFloor() {
-			return this == FLOOR_REDIS || this == FLOOR_REDIS_UNAWAITED || this == FLOOR_REDIS_POLL_MARK
-					|| this == FLOOR_REDIS_CLAIM_ONLY || this == FLOOR_REDIS_CLAIM_ONLY_ASYNC_COMMITS;
+			return "floor".equals(this.properties.get("bench.hand-written"));
 		}
 
 		boolean dedup() {
